@@ -1,0 +1,110 @@
+// Package history owns the operation model of a campaign and its on-disk form:
+// the JSONL contract of DESIGN.md (one event per line, invoke then exactly one
+// completion per process), a streaming writer that leaves a readable prefix on
+// a crash, and a reader that validates well-formedness and names the line of
+// every error. It knows nothing of Raft, Porcupine or the network.
+package history
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Type is an event's type.
+type Type string
+
+const (
+	Invoke Type = "invoke"
+	Ok     Type = "ok"
+	Fail   Type = "fail"
+	Info   Type = "info"
+)
+
+// Process identifies who produced an event: a client process number, or the
+// nemesis. It encodes as a JSON integer or the string "nemesis".
+type Process struct {
+	ID      int
+	Nemesis bool
+}
+
+// NemesisProcess is the process of every fault event.
+var NemesisProcess = Process{Nemesis: true}
+
+// Client returns the client process with that number.
+func Client(id int) Process { return Process{ID: id} }
+
+func (p Process) String() string {
+	if p.Nemesis {
+		return "nemesis"
+	}
+	return strconv.Itoa(p.ID)
+}
+
+// MarshalJSON implements json.Marshaler.
+func (p Process) MarshalJSON() ([]byte, error) {
+	if p.Nemesis {
+		return []byte(`"nemesis"`), nil
+	}
+	return []byte(strconv.Itoa(p.ID)), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *Process) UnmarshalJSON(b []byte) error {
+	if string(b) == `"nemesis"` {
+		*p = NemesisProcess
+		return nil
+	}
+	id, err := strconv.Atoi(string(b))
+	if err != nil || id < 0 {
+		return fmt.Errorf("process must be a non-negative integer or \"nemesis\", got %s", b)
+	}
+	*p = Process{ID: id}
+	return nil
+}
+
+// Event is one line of history.jsonl. Value holds JSON scalars as string or
+// json.Number (never float64, so large integers survive), arrays as []any,
+// and nemesis details as map[string]any.
+type Event struct {
+	Time    int64   `json:"time"` // ns since campaign start, one monotonic clock
+	Process Process `json:"process"`
+	Type    Type    `json:"type"`
+	F       string  `json:"f"`
+	Key     string  `json:"key,omitempty"`
+	Value   any     `json:"value"`
+	Node    string  `json:"node,omitempty"`    // the node that answered (completions)
+	Error   string  `json:"error,omitempty"`   // why a fail or info
+	Latency int64   `json:"latency,omitempty"` // ns, on completions
+}
+
+// Operation functions of the workloads.
+const (
+	FRead   = "read"
+	FWrite  = "write"
+	FCas    = "cas"
+	FAdd    = "add"
+	FAppend = "append"
+)
+
+// ValueKey is a canonical string form of a value, for comparing and hashing
+// values that came from different decoders (ints, json.Number, strings).
+func ValueKey(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case json.Number:
+		return x.String()
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case string:
+		return strconv.Quote(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return string(b)
+}

@@ -1,0 +1,89 @@
+package history
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// Recorder streams events to history.jsonl as a campaign runs. Every event is
+// written and flushed as one line, so a crash leaves a readable prefix. It is
+// safe for concurrent use, and its clock is the campaign's one monotonic clock.
+type Recorder struct {
+	mu    sync.Mutex
+	start time.Time
+	f     *os.File
+	w     *bufio.Writer
+	n     int
+	err   error
+}
+
+// NewRecorder creates (truncating) the file at path and starts the clock.
+func NewRecorder(path string) (*Recorder, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return &Recorder{start: time.Now(), f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// Now is the time since the campaign started, in ns, on the monotonic clock.
+func (r *Recorder) Now() int64 { return int64(time.Since(r.start)) }
+
+// Start is the wall-clock instant that Now measures from.
+func (r *Recorder) Start() time.Time { return r.start }
+
+// Record stamps e with the current time when e.Time is zero, appends it and
+// returns the event as written (its index in the history is returned too).
+func (r *Recorder) Record(e Event) (Event, int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return e, -1, r.err
+	}
+	if e.Time == 0 {
+		e.Time = r.Now()
+	}
+	b, err := json.Marshal(e)
+	if err == nil {
+		b = append(b, '\n')
+		_, err = r.w.Write(b)
+	}
+	if err == nil {
+		err = r.w.Flush()
+	}
+	if err != nil {
+		r.err = fmt.Errorf("history: writing event %d: %w", r.n, err)
+		return e, -1, r.err
+	}
+	r.n++
+	return e, r.n - 1, nil
+}
+
+// Len is the number of events recorded.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// Close flushes, syncs and closes the file.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return r.err
+	}
+	err := r.w.Flush()
+	if serr := r.f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	r.f = nil
+	return err
+}

@@ -1,0 +1,135 @@
+// Package bugs owns the catalogue of planted bugs in raftd: each bug's name,
+// what is wrong, which fault exposes it, what a client sees, and the campaign
+// settings that expose it (the pairing used by `checker sweep`). It holds data
+// only; the bugs themselves are small marked branches in sut/raft, sut/kv and
+// sut/server, each guarded by Set.Has.
+package bugs
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Bug describes one planted bug.
+type Bug struct {
+	Name       string
+	What       string // what is wrong
+	Exposed    string // which fault exposes it
+	ClientSees string // what a client observes
+	// Liveness bugs cost availability only; the sweep judges them by
+	// availability, not by linearizability.
+	Liveness bool
+	// Exposure is the campaign that exposes the bug (the sweep's pairing).
+	Exposure Exposure
+}
+
+// Exposure is the fault mix and workload that makes a bug visible.
+type Exposure struct {
+	Nemesis  string // comma-separated nemesis kinds, as for `checker run --nemesis`
+	Workload string // register, set or append
+	ReadMode string // raftd --read-mode
+	Read     string // client read style: "" (linearizable) or "local"
+}
+
+// Catalogue lists every planted bug, in a stable order.
+var Catalogue = []Bug{
+	{Name: "stale-local-read", What: "reads are served from local state with no leadership check",
+		Exposed: "partition isolating the leader", ClientSees: "stale reads: a read misses an acknowledged write",
+		Exposure: Exposure{Nemesis: "partition", Workload: "register", ReadMode: "readindex"}},
+	{Name: "lease-ignores-drift", What: "the lease length trusts the node's own clock rate and ignores --max-clock-drift",
+		Exposed: "clock rate skew plus a partition isolating the leader", ClientSees: "stale reads served under an expired lease",
+		Exposure: Exposure{Nemesis: "partition,clock", Workload: "register", ReadMode: "lease"}},
+	{Name: "read-before-noop", What: "ReadIndex is served before the leader has committed an entry of its term",
+		Exposed: "leader change (partition or kill) during writes", ClientSees: "stale reads right after an election",
+		Exposure: Exposure{Nemesis: "partition,kill", Workload: "register", ReadMode: "readindex"}},
+	{Name: "ack-before-commit", What: "writes are acknowledged once appended to the leader's local log",
+		Exposed: "partition isolating the leader", ClientSees: "lost commits: acknowledged writes vanish after healing",
+		Exposure: Exposure{Nemesis: "partition", Workload: "append", ReadMode: "readindex"}},
+	{Name: "vote-ignores-log", What: "votes are granted without the log up-to-date check",
+		Exposed: "partitions and crashes that leave a lagging node able to win", ClientSees: "lost commits and stale reads",
+		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex"}},
+	{Name: "commit-previous-term", What: "replicas are counted for entries of earlier terms (Figure 8)",
+		Exposed: "repeated leader changes under partitions", ClientSees: "lost commits: an acknowledged write is overwritten",
+		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex"}},
+	{Name: "no-dedup", What: "retried writes are applied twice",
+		Exposed: "partitions and pauses that make clients retry", ClientSees: "duplicate elements in append lists",
+		Exposure: Exposure{Nemesis: "partition,pause", Workload: "append", ReadMode: "readindex"}},
+	{Name: "single-step-membership", What: "configurations switch from C(old) to C(new) directly, with no joint phase",
+		Exposed: "membership churn combined with partitions", ClientSees: "two leaders in one term: lost commits and stale reads",
+		Exposure: Exposure{Nemesis: "membership,partition", Workload: "append", ReadMode: "readindex"}},
+	{Name: "follower-read-no-wait", What: "a read is answered before applied >= read index",
+		Exposed: "a lagging leader after an election, under write load", ClientSees: "stale reads",
+		Exposure: Exposure{Nemesis: "partition,pause", Workload: "register", ReadMode: "readindex"}},
+	{Name: "removed-server-disrupts", What: "RequestVote from removed servers is not ignored within the minimum election timeout",
+		Exposed: "removing nodes (membership churn)", ClientSees: "unavailability: repeated elections, failed requests",
+		Liveness: true,
+		Exposure: Exposure{Nemesis: "membership", Workload: "register", ReadMode: "readindex"}},
+}
+
+// Lookup returns the bug with that name.
+func Lookup(name string) (Bug, bool) {
+	for _, b := range Catalogue {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Bug{}, false
+}
+
+// Names lists every bug name in catalogue order.
+func Names() []string {
+	out := make([]string, len(Catalogue))
+	for i, b := range Catalogue {
+		out[i] = b.Name
+	}
+	return out
+}
+
+// Set is a set of enabled bugs. The zero value enables none.
+type Set map[string]bool
+
+// Parse builds a Set from names, refusing unknown ones.
+func Parse(names []string) (Set, error) {
+	s := Set{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if _, ok := Lookup(n); !ok {
+			return nil, fmt.Errorf("unknown bug %q (known: %s)", n, strings.Join(Names(), ", "))
+		}
+		s[n] = true
+	}
+	return s, nil
+}
+
+// Has reports whether the named bug is enabled.
+func (s Set) Has(name string) bool { return s[name] }
+
+// List returns the enabled names, sorted.
+func (s Set) List() []string {
+	out := make([]string, 0, len(s))
+	for n, on := range s {
+		if on {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Bug names, for the guarded branches.
+const (
+	StaleLocalRead        = "stale-local-read"
+	LeaseIgnoresDrift     = "lease-ignores-drift"
+	ReadBeforeNoop        = "read-before-noop"
+	AckBeforeCommit       = "ack-before-commit"
+	VoteIgnoresLog        = "vote-ignores-log"
+	CommitPreviousTerm    = "commit-previous-term"
+	NoDedup               = "no-dedup"
+	SingleStepMembership  = "single-step-membership"
+	FollowerReadNoWait    = "follower-read-no-wait"
+	RemovedServerDisrupts = "removed-server-disrupts"
+)
