@@ -1,0 +1,196 @@
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// healTimeout bounds the healing of one fault and of HealAll when the
+// caller's context is already done: healing must finish even after Ctrl-C.
+const healTimeout = 2 * time.Minute
+
+// endLocked heals a (if it is still active) and records its end. healedBy
+// says who ended it when it was not Run. Called with opMu held.
+func (n *Nemesis) endLocked(ctx context.Context, a *activeFault, healedBy string) error {
+	if !n.isActive(a) {
+		return nil
+	}
+	err := n.heal(ctx, a.f)
+	if err != nil {
+		n.log.Warn("fault heal failed; HealAll will retry", "fault", a.f.String(), "err", err)
+	} else {
+		n.log.Info("fault end", "fault", a.f.String())
+	}
+	v := a.f.eventValue()
+	if healedBy != "" {
+		v["healed_by"] = healedBy
+	}
+	if a.startErr != nil {
+		v["start_error"] = a.startErr.Error()
+	}
+	if err != nil {
+		v["error"] = err.Error()
+	}
+	n.mu.Lock()
+	n.active = slices.DeleteFunc(n.active, func(x *activeFault) bool { return x == a })
+	n.mu.Unlock()
+	return n.record(string(a.f.Kind)+"-end", v)
+}
+
+// heal undoes the damage of f's kind (every tracked node of that kind, so a
+// leftover from an earlier failed heal goes too); HealAll is the sweep that
+// undoes every kind.
+func (n *Nemesis) heal(ctx context.Context, f fault) error {
+	switch f.Kind {
+	case Partition:
+		return n.healPartitions(ctx)
+	case Kill:
+		return n.restartKilled(ctx)
+	case Pause:
+		return n.resumePaused(ctx)
+	case Clock:
+		return n.resetClocks(ctx, f.Targets)
+	case Membership:
+		_, err := n.reconcileMembership(ctx)
+		return err
+	}
+	return nil
+}
+
+func (n *Nemesis) healPartitions(ctx context.Context) error {
+	if err := n.env.Cluster.Heal(ctx); err != nil {
+		return fmt.Errorf("heal partitions: %w", err)
+	}
+	n.mark(func(d *damage) { d.partitioned = false })
+	return nil
+}
+
+func (n *Nemesis) restartKilled(ctx context.Context) error {
+	var errs []error
+	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.killed }) {
+		if err := n.env.Cluster.Restart(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("restart %s: %w", id, err))
+			continue
+		}
+		n.mark(func(d *damage) { delete(d.killed, id) })
+	}
+	return errors.Join(errs...)
+}
+
+func (n *Nemesis) resumePaused(ctx context.Context) error {
+	var errs []error
+	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.paused }) {
+		if err := n.env.Cluster.Resume(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("resume %s: %w", id, err))
+			continue
+		}
+		n.mark(func(d *damage) { delete(d.paused, id) })
+	}
+	return errors.Join(errs...)
+}
+
+// clockResetAttempts covers a node that is still starting after a restart.
+const (
+	clockResetAttempts = 5
+	clockResetBackoff  = 300 * time.Millisecond
+)
+
+// resetClocks sets offset 0 and rate 1 on the given nodes, retrying a node
+// that does not answer at once.
+func (n *Nemesis) resetClocks(ctx context.Context, ids []string) error {
+	syncAdmin(n.env)
+	var errs []error
+	for _, id := range ids {
+		var err error
+		for attempt := range clockResetAttempts {
+			if attempt > 0 && !sleepCtx(ctx, clockResetBackoff) {
+				break
+			}
+			if err = n.env.Admin.SetClock(ctx, id, 0, 1); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reset clock of %s: %w", id, err))
+			continue
+		}
+		n.mark(func(d *damage) { delete(d.skewed, id) })
+	}
+	return errors.Join(errs...)
+}
+
+// HealAll undoes everything, whatever happened: it ends every active fault, removes every partition rule, resumes paused and restarts killed
+// nodes, resets the clock of every node (offset 0, rate 1) and, unless the
+// last membership change was verified complete, finishes or undoes it
+// so that every running node is a member and the voters are within
+// [3, MaxNodes]. It records a "heal" event listing what it did. It is safe
+// to call any number of times and from any goroutine; when ctx is already
+// done it works under a fresh bounded context instead, so a cancelled
+// campaign still heals. Stop Run (cancel its context) before calling it,
+// or Run may start a new fault afterwards.
+func (n *Nemesis) HealAll(ctx context.Context) error {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), healTimeout)
+		defer cancel()
+	}
+	n.opMu.Lock()
+	defer n.opMu.Unlock()
+
+	var (
+		actions = []string{}
+		errs    []error
+	)
+	n.mu.Lock()
+	active := slices.Clone(n.active)
+	n.mu.Unlock()
+	for _, a := range active {
+		actions = append(actions, "ended "+a.f.String())
+		if err := n.endLocked(ctx, a, "heal-all"); err != nil {
+			return err // the history cannot be written: nothing more to record
+		}
+	}
+	step := func(what string, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		actions = append(actions, what)
+	}
+	step("healed partitions", n.healPartitions(ctx))
+	if paused := n.damaged(func(d *damage) map[string]bool { return d.paused }); len(paused) > 0 {
+		step(fmt.Sprintf("resumed %v", paused), n.resumePaused(ctx))
+	}
+	if killed := n.damaged(func(d *damage) map[string]bool { return d.killed }); len(killed) > 0 {
+		step(fmt.Sprintf("restarted %v", killed), n.restartKilled(ctx))
+	}
+	all := n.env.Cluster.Nodes()
+	slices.Sort(all)
+	step(fmt.Sprintf("reset clocks of %v", all), n.resetClocks(ctx, all))
+	n.mu.Lock()
+	churned := n.damage.membership
+	n.mu.Unlock()
+	if churned {
+		did, err := n.reconcileMembership(ctx)
+		actions = append(actions, did...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	err := errors.Join(errs...)
+	v := map[string]any{"actions": actions}
+	if err != nil {
+		v["error"] = err.Error()
+		n.log.Warn("heal-all incomplete", "err", err)
+	}
+	if rerr := n.record("heal", v); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	if err != nil {
+		return fmt.Errorf("nemesis: heal-all: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package nemesis
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/runtime"
+)
+
+// Options configure the schedule.
+type Options struct {
+	Kinds []Kind // from ParseKinds (--nemesis); empty: no faults
+	// Interval is both how long a fault is held and the quiet time between
+	// two faults (--interval).
+	Interval time.Duration
+	Seed     int64 // --seed: the same seed replays the same schedule
+	// MaxNodes is --nodes: membership changes keep the number of voters
+	// within [3, MaxNodes] (so with --nodes 3 there is no membership churn).
+	MaxNodes int
+	// MaxClockDrift is raftd's --max-clock-drift as a fraction (0.1 = 10%):
+	// rate skew stays within the bound of RateBounds.
+	MaxClockDrift float64
+}
+
+// Validate names the flag of every bad field.
+func (o Options) Validate() error {
+	var errs []error
+	if len(o.Kinds) > 0 && o.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("--interval must be > 0, got %s", o.Interval))
+	}
+	if slices.Contains(o.Kinds, Membership) && o.MaxNodes < minVoters {
+		errs = append(errs, fmt.Errorf("--nodes must be >= %d, got %d", minVoters, o.MaxNodes))
+	}
+	if o.MaxClockDrift < 0 || o.MaxClockDrift >= 1 {
+		errs = append(errs, fmt.Errorf("--max-clock-drift must be in [0, 1), got %g", o.MaxClockDrift))
+	}
+	for _, k := range o.Kinds {
+		if _, err := ParseKinds(string(k)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Env is what the nemesis acts on and reports to.
+type Env struct {
+	Cluster runtime.Cluster
+	// Admin is the client the nemesis uses for /admin and /fault calls. The
+	// nemesis keeps its address book in step with the cluster's nodes.
+	Admin *client.Client
+	Rec   *history.Recorder
+	Log   *slog.Logger // nil: discard
+}
+
+func (e Env) logger() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Log
+}
