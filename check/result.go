@@ -8,6 +8,8 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/anishathalye/porcupine"
 )
 
 // Verdict is true, false or "unknown" in results.json.
@@ -112,6 +114,10 @@ type Stats struct {
 	KeysBad   int            `json:"keys_invalid"`
 	KeysUnk   int            `json:"keys_unknown"`
 	CheckNs   int64          `json:"check_ns"`
+	// ClassifierDisagreements counts anomalies a classifier reported on a key
+	// Porcupine found linearizable. They are dropped (the verdict is
+	// Porcupine's); a non-zero count is a classifier bug worth reporting.
+	ClassifierDisagreements int `json:"classifier_disagreements,omitempty"`
 }
 
 // Result is results.json.
@@ -124,6 +130,10 @@ type Result struct {
 	Stats     Stats          `json:"stats"`
 	// Reason says why the verdict is unknown (timeout, memory), when it is.
 	Reason string `json:"reason,omitempty"`
+
+	// verbose keeps the verbose re-check of each failing key, so that
+	// WriteKeyViews need not run Porcupine again on a Result from Check.
+	verbose map[string]*porcupine.LinearizationInfo
 }
 
 // Marshal returns results.json's bytes.

@@ -1,0 +1,249 @@
+package check
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/faultline/faultline/history"
+)
+
+// Options tune a check.
+type Options struct {
+	// Workload is "register", "set" or "append"; "" infers it from the
+	// operations' f names.
+	Workload string
+	// Timeout bounds the whole check; keys not decided in time make the
+	// verdict unknown. Zero means no limit.
+	Timeout time.Duration
+	// Workers is how many keys are checked at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// keyOutcome is Porcupine's answer for one key.
+type keyOutcome struct {
+	kh      *keyHistory
+	result  porcupine.CheckResult
+	elapsed time.Duration
+	// info is the verbose re-check's linearization data; only failing keys have it.
+	info *porcupine.LinearizationInfo
+	// found is what the classifiers report on the key.
+	found []Anomaly
+}
+
+// Check decides whether a history is linearizable, key by key, and explains
+// the violations. The verdict comes from Porcupine alone: Invalid iff some
+// key is not linearizable, Unknown if none is but some key ran out of time
+// (never a pass). The anomaly classifiers only explain.
+func Check(events []history.Event, opt Options) (*Result, error) {
+	start := time.Now()
+	ops, err := history.Pair(events)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	workload, err := resolveWorkload(opt.Workload, ops)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := splitByKey(ops, workload)
+	if err != nil {
+		return nil, err
+	}
+	var deadline time.Time
+	if opt.Timeout > 0 {
+		deadline = start.Add(opt.Timeout)
+	}
+	model := modelFor(workload)
+	outcomes := checkKeys(keys, workload, model, deadline, workers(opt))
+	verboseRecheck(outcomes, model, deadline, workers(opt))
+
+	res := &Result{Workload: workload, Anomalies: []Anomaly{}, Counts: map[string]int{},
+		verbose: map[string]*porcupine.LinearizationInfo{}}
+	res.Stats = opStats(ops)
+	res.Stats.Keys = len(keys)
+	var undecided []string
+	for _, o := range outcomes {
+		kr := KeyResult{Key: o.kh.key, Ops: len(o.kh.ops), Elapsed: int64(o.elapsed)}
+		found := o.found
+		switch o.result {
+		case porcupine.Ok:
+			kr.Valid = Valid
+			res.Stats.KeysValid++
+			// The classifiers are sound: on a linearizable key they must find
+			// nothing. Anything they do find is a classifier bug, not a violation.
+			res.Stats.ClassifierDisagreements += len(found)
+			found = nil
+		case porcupine.Illegal:
+			kr.Valid = Invalid
+			res.Stats.KeysBad++
+			if o.info != nil {
+				res.verbose[o.kh.key] = o.info
+			}
+			if len(found) == 0 {
+				found = []Anomaly{explainNonLinearizable(o.kh, model, o.info)}
+			}
+		default:
+			kr.Valid = Unknown
+			res.Stats.KeysUnk++
+			undecided = append(undecided, o.kh.key)
+		}
+		res.Keys = append(res.Keys, kr)
+		res.Anomalies = append(res.Anomalies, found...)
+	}
+	slices.SortStableFunc(res.Anomalies, func(a, b Anomaly) int {
+		if a.Time != b.Time {
+			return cmpInt64(a.Time, b.Time)
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	for _, a := range res.Anomalies {
+		res.Counts[a.Kind]++
+	}
+	switch {
+	case res.Stats.KeysBad > 0:
+		res.Valid = Invalid
+	case len(undecided) > 0:
+		res.Valid = Unknown
+		res.Reason = undecidedReason(undecided, len(keys), opt.Timeout, len(res.Anomalies))
+	default:
+		res.Valid = Valid
+	}
+	res.Stats.CheckNs = int64(time.Since(start))
+	return res, nil
+}
+
+func workers(opt Options) int {
+	if opt.Workers > 0 {
+		return opt.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// remaining is the time left before deadline: 0 means no limit, negative
+// means none left.
+func remaining(deadline time.Time) time.Duration {
+	if deadline.IsZero() {
+		return 0
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return -1
+	}
+	return left
+}
+
+// checkKeys runs Porcupine and the classifiers on every key with a pool of
+// workers, largest keys first so that one big key does not start last and
+// hold up the end. The classifiers run even when time is up: they are cheap.
+func checkKeys(keys []*keyHistory, workload string, model porcupine.Model, deadline time.Time, workers int) []*keyOutcome {
+	outcomes := make([]*keyOutcome, len(keys))
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+		outcomes[i] = &keyOutcome{kh: keys[i], result: porcupine.Unknown}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(keys[b].model) - len(keys[a].model) })
+	runPool(order, workers, func(i int) {
+		o := outcomes[i]
+		o.found = classify(o.kh, workload)
+		left := remaining(deadline)
+		if left < 0 {
+			return // out of time: stays unknown
+		}
+		began := time.Now()
+		o.result = porcupine.CheckOperationsTimeout(model, o.kh.model, left)
+		o.elapsed = time.Since(began)
+	})
+	return outcomes
+}
+
+// minVerboseBudget is the least time the verbose re-check of a failing key
+// gets even when the check's deadline has passed: the verdict is already
+// known, and the explanation is worth a little more time.
+const minVerboseBudget = time.Second
+
+// verboseRecheck re-runs only the failing keys with
+// porcupine.CheckOperationsVerbose, to get the partial linearizations that
+// explain them and draw them.
+func verboseRecheck(outcomes []*keyOutcome, model porcupine.Model, deadline time.Time, workers int) {
+	var failing []int
+	for i, o := range outcomes {
+		if o.result == porcupine.Illegal {
+			failing = append(failing, i)
+		}
+	}
+	runPool(failing, workers, func(i int) {
+		budget := remaining(deadline)
+		if budget != 0 && budget < minVerboseBudget {
+			budget = minVerboseBudget
+		}
+		_, info := porcupine.CheckOperationsVerbose(model, outcomes[i].kh.model, budget)
+		outcomes[i].info = &info
+	})
+}
+
+// runPool calls work on every item with at most workers goroutines.
+func runPool(items []int, workers int, work func(int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(items)) {
+		wg.Go(func() {
+			for i := range next {
+				work(i)
+			}
+		})
+	}
+	for _, i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func opStats(ops []history.Op) Stats {
+	s := Stats{Ops: len(ops), ByF: map[string]int{}}
+	for _, op := range ops {
+		s.ByF[op.F]++
+		switch op.Type {
+		case history.Ok:
+			s.Ok++
+		case history.Fail:
+			s.Fail++
+		default:
+			s.Info++
+		}
+	}
+	return s
+}
+
+func undecidedReason(undecided []string, keys int, timeout time.Duration, anomalies int) string {
+	shown := undecided
+	if len(shown) > 5 {
+		shown = shown[:5]
+	}
+	reason := fmt.Sprintf("the check ran out of time (timeout %s): %d of %d keys undecided (%s",
+		timeout, len(undecided), keys, strings.Join(shown, ", "))
+	if len(shown) < len(undecided) {
+		reason += ", …"
+	}
+	reason += ")"
+	if anomalies > 0 {
+		reason += fmt.Sprintf("; the classifiers found %d anomalies on undecided keys", anomalies)
+	}
+	return reason
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
