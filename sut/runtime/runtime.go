@@ -2,9 +2,12 @@
 // faults that act on processes and the network: the docker runtime
 // (testcontainers-go and the Docker API, one private network per campaign,
 // nftables rules inside the nodes' namespaces, the cgroup freezer) and the
-// process runtime (local processes on 127.0.0.1, a TCP proxy per directed
-// peer link, SIGSTOP/SIGCONT). It knows how to start, stop and cut off nodes;
-// it never looks inside them.
+// process runtime (local processes, each on its own 127.0.0.x, behind a TCP
+// proxy per node that cuts directed peer links by source address,
+// SIGSTOP/SIGCONT). It knows how to start, stop and cut off nodes; it never
+// looks inside them (it only asks a System's health path whether a node
+// serves), and it does not decide which faults happen when: that is the
+// nemesis. cmd/netfault is its helper inside docker nodes.
 package runtime
 
 import (
@@ -32,6 +35,9 @@ type NodeArgs struct {
 	Peers  map[string]string // id -> address this node must dial for that peer
 	Data   string            // data directory
 	Join   bool              // start empty and wait to be added
+	// Cluster names the cluster (the campaign), so that a node refuses
+	// messages from another cluster that reused its address.
+	Cluster string
 }
 
 // Spec is the cluster a campaign asks for.

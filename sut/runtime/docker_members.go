@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/moby/moby/client"
+)
+
+// AddNode starts a fresh container in join mode. Its --peers lists every
+// live node and itself. A container left by an earlier node of that id is
+// removed first, so the new one starts empty.
+func (c *dockerCluster) AddNode(ctx context.Context, id string) error {
+	if err := validateNodeID(id); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if _, exists := c.nodes[id]; exists {
+		c.mu.Unlock()
+		return fmt.Errorf("add node %s: it already exists", id)
+	}
+	peers := map[string]string{id: dockerPeerAddr(id)}
+	for pid := range c.nodes {
+		peers[pid] = dockerPeerAddr(pid)
+	}
+	c.mu.Unlock()
+	c.log.Info("add node", "node", id)
+	if err := c.createNode(ctx, id, peers, true); err != nil {
+		_ = c.RemoveNode(context.WithoutCancel(ctx), id)
+		return err
+	}
+	return nil
+}
+
+// RemoveNode keeps the node's log, removes its container (and with it its
+// data) and drops it from the grudge: its address may be given to a later
+// container, which must not inherit its partition.
+func (c *dockerCluster) RemoveNode(ctx context.Context, id string) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	n.ops.Lock()
+	defer n.ops.Unlock()
+	c.log.Info("remove node", "node", id)
+	logs := c.captureLog(ctx, n)
+	if _, err := c.cli.ContainerRemove(ctx, n.name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("remove node %s: %w", id, err)
+	}
+	c.mu.Lock()
+	c.removedLogs[id] = append(c.removedLogs[id], logs...)
+	delete(c.nodes, id)
+	c.order = removeString(c.order, id)
+	mentioned := false
+	next := Grudge{}
+	for dst, srcs := range c.grudge {
+		if dst == id {
+			mentioned = true
+			continue
+		}
+		kept := removeString(append([]string(nil), srcs...), id)
+		mentioned = mentioned || len(kept) != len(srcs)
+		if len(kept) > 0 {
+			next[dst] = kept
+		}
+	}
+	c.grudge = next
+	c.mu.Unlock()
+	if mentioned {
+		return c.applyAll(ctx)
+	}
+	return nil
+}
+
+// captureLog reads a node's whole container log (empty if there is none).
+func (c *dockerCluster) captureLog(ctx context.Context, n *dockerNode) []byte {
+	ctr := n.container()
+	if ctr == nil {
+		return nil
+	}
+	rc, err := ctr.Logs(ctx)
+	if err != nil {
+		return []byte(fmt.Sprintf("# faultline: could not read the log of %s: %v\n", n.id, err))
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return b
+}

@@ -1,0 +1,54 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"os"
+)
+
+// AddNode starts a fresh node in join mode. Its --peers lists every live
+// node and itself, so that it can find the cluster it is joining.
+func (c *processCluster) AddNode(ctx context.Context, id string) error {
+	if err := validateNodeID(id); err != nil {
+		return err
+	}
+	n, err := c.prepareNode(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	peers := map[string]string{}
+	for pid, p := range c.nodes {
+		peers[pid] = p.proxy.Addr()
+	}
+	c.mu.Unlock()
+	n.nodeArgs = NodeArgs{ID: id, Listen: n.clientAddr(), Peers: peers, Data: n.data, Join: true, Cluster: c.spec.Campaign}
+	c.log.Info("add node", "node", id)
+	if err := c.startNode(ctx, n); err != nil {
+		_ = c.RemoveNode(context.WithoutCancel(ctx), id)
+		return err
+	}
+	return nil
+}
+
+func (c *processCluster) RemoveNode(ctx context.Context, id string) error {
+	n, err := c.node(id)
+	if err != nil {
+		return err
+	}
+	n.ops.Lock()
+	defer n.ops.Unlock()
+	if err := n.kill(ctx); err != nil {
+		return err
+	}
+	n.proxy.close()
+	c.mu.Lock()
+	delete(c.nodes, id)
+	c.order = removeString(c.order, id)
+	c.mu.Unlock()
+	c.log.Info("remove node", "node", id)
+	if err := os.RemoveAll(n.dir); err != nil {
+		return fmt.Errorf("remove node %s: delete data: %w", id, err)
+	}
+	return nil
+}
