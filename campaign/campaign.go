@@ -1,0 +1,373 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/reports"
+	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/workload"
+)
+
+// Bounds of the finishing phases. They run on a context detached from the
+// caller's (Ctrl-C must not stop the healing), so each needs its own limit.
+const (
+	healTimeout       = 60 * time.Second
+	closeTimeout      = 2 * time.Minute
+	progressInterval  = 250 * time.Millisecond
+	leaderWaitDefault = 30 * time.Second
+)
+
+// Outcome is what a campaign produced.
+type Outcome struct {
+	RunDir   string
+	Manifest Manifest
+	// Result is nil when the history could not be checked (e.g. the
+	// cluster never started).
+	Result *check.Result
+	// CheckErr says why the history could not be checked, or what was
+	// wrong with it, when it was checked as far as it could be read.
+	CheckErr error
+}
+
+// Status is campaign.json's final status.
+func (o *Outcome) Status() string { return o.Manifest.Status }
+
+// ExitCode maps the outcome to `checker run`'s exit code: the verdict's code
+// (0 valid, 1 invalid, 2 unknown) for a complete campaign; 1 whenever a
+// violation was found, even in an interrupted campaign (the evidence stands);
+// otherwise 3, because an interrupted or failed campaign proves nothing.
+func (o *Outcome) ExitCode() int {
+	if o == nil {
+		return 3
+	}
+	if o.Result != nil && o.Result.Valid == check.Invalid {
+		return 1
+	}
+	if o.Manifest.Status != StatusComplete || o.Result == nil || o.CheckErr != nil {
+		return 3
+	}
+	return o.Result.Valid.ExitCode()
+}
+
+// ReportPath is the run's report.html.
+func (o *Outcome) ReportPath() string { return filepath.Join(o.RunDir, "report.html") }
+
+// campaign is the state of one Run.
+type campaign struct {
+	opt      Options
+	log      *slog.Logger
+	progress Progress
+	runDir   string
+	started  time.Time
+
+	rec     *history.Recorder
+	man     Manifest
+	manMu   sync.Mutex
+	cluster runtime.Cluster
+	poller  *statusPoller
+	nem     *nemesis.Nemesis
+	env     nemesis.Env
+	wcfg    workload.Config
+
+	phaseMu   sync.Mutex
+	phase     string
+	runStart  time.Time // when the workload began
+	counter   *historyCounter
+	firstOpAt int64 // ns since started, 0 = none yet
+}
+
+// Run executes one campaign and writes its run directory. The error is
+// non-nil when the campaign could not run at all (bad options, no runtime,
+// the cluster did not start or elect a leader); the Outcome then still
+// names the run directory when one was created. Once the cluster is up,
+// every exit path — the end of --duration, a cancelled ctx (Ctrl-C), a
+// failing workload or nemesis — heals every fault, waits for recovery,
+// performs the final reads, closes the cluster and checks what was
+// recorded; the final status says which path it was.
+func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
+	o = o.normalized()
+	if o.Bugs == nil {
+		o.Bugs = []string{} // campaign.json lists "bugs": [], not null
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Seed == 0 {
+		o.Seed = NewSeed()
+	}
+	if progress == nil {
+		progress = NoProgress{}
+	}
+	c := &campaign{opt: o, progress: progress, started: time.Now()}
+	name := o.CampaignName()
+	runDir, stamp, err := createRunDir(o.Store, name, c.started)
+	if err != nil {
+		return nil, err
+	}
+	c.runDir = runDir
+	out := &Outcome{RunDir: runDir}
+
+	base := o.Log
+	if base == nil {
+		base = slog.Default()
+	}
+	logFile, err := os.Create(filepath.Join(runDir, "campaign.log"))
+	if err != nil {
+		return out, fmt.Errorf("run directory %s: %w", runDir, err)
+	}
+	defer logFile.Close()
+	c.log = slog.New(slog.NewMultiHandler(base.Handler(), slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))).
+		With("run", name)
+
+	c.rec, err = history.NewRecorder(filepath.Join(runDir, HistoryFile))
+	if err != nil {
+		return out, fmt.Errorf("run directory %s: %w", runDir, err)
+	}
+	c.counter = newHistoryCounter(filepath.Join(runDir, HistoryFile))
+	c.man = Manifest{
+		Name:         name,
+		Timestamp:    stamp,
+		Status:       StatusRunning,
+		Command:      os.Args,
+		Reproduce:    o.ReproduceCommand(),
+		Seed:         o.Seed,
+		Options:      o,
+		Versions:     c.versions(),
+		StartedAt:    c.started.UTC(),
+		HistoryStart: c.rec.Start().UTC(),
+	}
+	if err := c.writeManifest(); err != nil {
+		c.rec.Close()
+		return out, fmt.Errorf("run directory %s: %w", runDir, err)
+	}
+	if err := pointLatest(o.Store, runDir); err != nil {
+		c.log.Warn("could not point store/latest at the run", "err", err)
+	}
+	c.log.Info("campaign starting", "run_dir", runDir, "seed", o.Seed, "reproduce", c.man.Reproduce)
+
+	stopProgress := c.startProgress()
+	setupErr := c.execute(ctx, out)
+	stopProgress()
+
+	out.Manifest = c.manifest()
+	if setupErr != nil {
+		return out, setupErr
+	}
+	return out, nil
+}
+
+// execute runs the phases. It returns an error only for a setup failure.
+func (c *campaign) execute(ctx context.Context, out *Outcome) error {
+	o := c.opt
+	c.setPhase(PhaseStarting)
+	rt, err := runtime.NewWithOptions(o.Runtime, runtime.Options{Log: c.log, SourceRoot: sourceRoot()})
+	if err != nil {
+		return c.setupFailed(ctx, fmt.Errorf("--runtime %s: %w", o.Runtime, err))
+	}
+	nodes := make([]string, o.Nodes)
+	for i := range nodes {
+		nodes[i] = fmt.Sprintf("n%d", i+1)
+	}
+	label := clusterLabel(c.man.Name, c.man.Timestamp)
+	c.updateManifest(func(m *Manifest) { m.Runtime, m.Nodes, m.Cluster = rt.Name(), nodes, label })
+	if err := c.writeManifest(); err != nil {
+		c.log.Warn("writing campaign.json", "err", err)
+	}
+	c.log.Info("starting cluster", "runtime", rt.Name(), "nodes", o.Nodes, "cluster", label)
+	spec := runtime.Spec{
+		Campaign: label,
+		Nodes:    nodes,
+		System: runtime.Raftd(runtime.RaftdOptions{
+			ReadMode:      o.ReadMode,
+			Bugs:          o.Bugs,
+			SnapshotEvery: o.SnapshotEvery,
+			// RaftdOptions.MaxClockDrift is a duration; the campaign's
+			// drift is the fraction of the election timeout that the
+			// nemesis' rate skew is bounded by, which raftd also accepts.
+			Extra: []string{"--max-clock-drift", strconv.FormatFloat(o.MaxClockDrift, 'g', -1, 64)},
+		}),
+		LogDir: filepath.Join(c.runDir, NodesDir),
+	}
+	cluster, err := rt.Start(ctx, spec)
+	if err != nil {
+		return c.setupFailed(ctx, fmt.Errorf("starting the %s cluster: %w", rt.Name(), err))
+	}
+	c.cluster = cluster
+	c.log.Info("cluster serving", "runtime", rt.Name(), "after", time.Since(c.started).Round(time.Millisecond))
+
+	poller, err := newStatusPoller(filepath.Join(c.runDir, NodesDir, StatusFile), cluster, c.rec)
+	if err != nil {
+		c.closeCluster()
+		return c.setupFailed(ctx, err)
+	}
+	c.phaseMu.Lock() // report() reads it from the progress goroutine
+	c.poller = poller
+	c.phaseMu.Unlock()
+	pollCtx, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
+	pollDone := make(chan struct{})
+	go func() { defer close(pollDone); c.poller.run(pollCtx) }()
+	stopPoller := func() {
+		stopPolling()
+		<-pollDone
+		if err := c.poller.close(); err != nil {
+			c.log.Warn("writing nodes/status.jsonl", "err", err)
+		}
+	}
+
+	c.setPhase(PhaseElection)
+	if err := c.waitLeader(ctx); err != nil {
+		stopPoller()
+		c.closeCluster()
+		return c.setupFailed(ctx, err)
+	}
+
+	c.wcfg = workload.Config{
+		Workload:    o.Workload,
+		Keys:        o.Keys,
+		Concurrency: o.Concurrency,
+		Rate:        o.Rate,
+		Timeout:     o.RequestTimeout,
+		ReadLocal:   o.Read == "local",
+		Seed:        o.Seed,
+	}
+	kinds, _ := nemesis.ParseKinds(o.Nemesis) // validated by Options.Validate
+	c.env = nemesis.Env{
+		Cluster: cluster,
+		Admin:   client.New(clusterAddrs(cluster), client.Options{Timeout: o.RequestTimeout, ClientID: "nemesis"}),
+		Rec:     c.rec,
+		Log:     c.log.With("part", "nemesis"),
+	}
+	nem := nemesis.New(c.env, nemesis.Options{
+		Kinds:         kinds,
+		Interval:      o.Interval,
+		Seed:          o.Seed + 1, // its own stream, still fixed by --seed
+		MaxNodes:      o.Nodes,
+		MaxClockDrift: o.MaxClockDrift,
+	})
+	c.phaseMu.Lock() // report() reads it from the progress goroutine
+	c.nem = nem
+	c.phaseMu.Unlock()
+
+	status, runErr := c.runPhase(ctx)
+	c.finish(ctx, stopPoller)
+	c.checkHistory(out)
+
+	c.updateManifest(func(m *Manifest) {
+		m.Status = status
+		if runErr != nil {
+			m.Error = joinMsg(m.Error, runErr.Error())
+		}
+		now := time.Now().UTC()
+		m.EndedAt = &now
+		if out.Result != nil {
+			m.Verdict = out.Result.Valid.String()
+		}
+	})
+	c.setPhase(PhaseDone) // also writes campaign.json
+	if err := reports.WriteRun(c.runDir); err != nil {
+		c.log.Error("writing the report", "err", err)
+	}
+	if err := pointLatest(c.opt.Store, c.runDir); err != nil {
+		c.log.Warn("could not point store/latest at the run", "err", err)
+	}
+	return nil
+}
+
+// setupFailed records a failure that left nothing to check.
+func (c *campaign) setupFailed(ctx context.Context, err error) error {
+	c.log.Error("campaign could not run", "err", err)
+	status := StatusError
+	if ctx.Err() != nil {
+		status = StatusInterrupted
+	}
+	c.updateManifest(func(m *Manifest) {
+		m.Status = status
+		m.Error = err.Error()
+		now := time.Now().UTC()
+		m.EndedAt = &now
+	})
+	if cerr := c.rec.Close(); cerr != nil {
+		c.log.Warn("closing history.jsonl", "err", cerr)
+	}
+	if werr := c.writeManifest(); werr != nil {
+		c.log.Error("writing campaign.json", "err", werr)
+	}
+	// The report of a run that could not start still says why.
+	if rerr := reports.WriteRun(c.runDir); rerr != nil {
+		c.log.Warn("writing the report", "err", rerr)
+	}
+	return err
+}
+
+// NewSeed picks a seed from the clock, short enough to read and type.
+func NewSeed() int64 { return time.Now().UnixNano()%1_000_000_000 + 1 }
+
+// versions is the build of this binary plus the revision of the source
+// tree raftd is built from.
+func (c *campaign) versions() Versions {
+	v := BuildVersions()
+	v.SourceRevision = gitRevision(sourceRoot())
+	return v
+}
+
+// sourceRoot is the module the runtimes build raftd from: the one around the
+// working directory, else the one this binary was built from (so that an
+// installed checker works from any directory while its checkout exists).
+// "" leaves the runtime to report what is missing.
+func sourceRoot() string {
+	if root, err := runtime.FindModuleRoot("."); err == nil {
+		return root
+	}
+	if _, file, _, ok := goruntime.Caller(0); ok {
+		if root, err := runtime.FindModuleRoot(filepath.Dir(file)); err == nil {
+			return root
+		}
+	}
+	return ""
+}
+
+// guard runs f, turning a panic into an error so that a bug in one part
+// cannot skip the healing of the others.
+func guard(what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s panicked: %v", what, r)
+		}
+	}()
+	return f()
+}
+
+func joinMsg(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// clusterLabel is the runtime's campaign name: unique per run and valid in
+// docker container and network names.
+func clusterLabel(name, stamp string) string {
+	b := []byte(name + "-" + stamp)
+	for i, ch := range b {
+		switch {
+		case ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9', ch == '-', ch == '.', ch == '_':
+		case ch >= 'A' && ch <= 'Z':
+			b[i] = ch + 'a' - 'A'
+		default:
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}

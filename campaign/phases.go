@@ -1,0 +1,176 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/workload"
+)
+
+// runPhase runs the workload and the nemesis side by side for --duration.
+// It returns the campaign status and, for StatusError, why.
+func (c *campaign) runPhase(ctx context.Context) (string, error) {
+	runCtx, cancel := context.WithTimeout(ctx, c.opt.Duration)
+	defer cancel()
+	c.phaseMu.Lock()
+	c.runStart = time.Now()
+	c.phaseMu.Unlock()
+	c.setPhase(PhaseRunning)
+	c.log.Info("workload and nemesis running", "duration", c.opt.Duration, "workload", c.opt.Workload, "nemesis", c.opt.Nemesis)
+
+	addrs := func() map[string]string { return clusterAddrs(c.cluster) }
+	var wg sync.WaitGroup
+	var workErr, nemErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		workErr = guard("workload", func() error { return workload.Run(runCtx, c.wcfg, addrs, c.rec) })
+		if workErr != nil && runCtx.Err() == nil {
+			cancel() // no workload, no point faulting on
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		nemErr = guard("nemesis", func() error { return c.nem.Run(runCtx) })
+		if nemErr != nil && runCtx.Err() == nil {
+			cancel()
+		}
+	}()
+	wg.Wait()
+
+	var errs []error
+	for _, e := range []error{workErr, nemErr} {
+		if e != nil && !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+			errs = append(errs, e)
+		}
+	}
+	switch {
+	case len(errs) > 0:
+		err := errors.Join(errs...)
+		c.log.Error("campaign failed while running; healing and checking what was recorded", "err", err)
+		return StatusError, err
+	case ctx.Err() != nil:
+		c.log.Warn("campaign interrupted; healing and checking what was recorded")
+		return StatusInterrupted, nil
+	}
+	return StatusComplete, nil
+}
+
+// finish heals, waits for recovery, reads every key once more and closes
+// the cluster. It runs detached from ctx so that Ctrl-C cannot skip it.
+func (c *campaign) finish(ctx context.Context, stopPoller func()) {
+	base := context.WithoutCancel(ctx)
+
+	c.setPhase(PhaseHealing)
+	hctx, cancel := context.WithTimeout(base, healTimeout)
+	if err := guard("heal", func() error { return c.nem.HealAll(hctx) }); err != nil {
+		c.log.Error("healing failed; closing the cluster heals what remains", "err", err)
+		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "heal: "+err.Error()) })
+	}
+	cancel()
+
+	c.setPhase(PhaseRecovering)
+	rctx, cancel := context.WithTimeout(base, c.opt.RecoveryTimeout+5*time.Second)
+	if err := guard("recovery", func() error { return nemesis.WaitRecovery(rctx, c.env, c.opt.RecoveryTimeout) }); err != nil {
+		c.log.Warn("cluster did not recover; final reads may fail", "bound", c.opt.RecoveryTimeout, "err", err)
+		c.updateManifest(func(m *Manifest) { m.Recovery = err.Error() })
+	} else {
+		c.log.Info("cluster recovered")
+	}
+	cancel()
+
+	c.setPhase(PhaseFinalReads)
+	fctx, cancel := context.WithTimeout(base, finalReadsBound(c.opt))
+	addrs := func() map[string]string { return clusterAddrs(c.cluster) }
+	if err := guard("final reads", func() error { return workload.FinalReads(fctx, c.wcfg, addrs, c.rec) }); err != nil {
+		c.log.Warn("final reads incomplete; lost commits may go unnoticed", "err", err)
+		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "final reads: "+err.Error()) })
+	}
+	cancel()
+
+	stopPoller()
+	c.closeCluster()
+}
+
+// finalReadsBound leaves every key a few attempts at the request timeout.
+func finalReadsBound(o Options) time.Duration {
+	d := time.Duration(o.Keys) * 3 * o.RequestTimeout
+	if d < 10*time.Second {
+		d = 10 * time.Second
+	}
+	if d > 5*time.Minute {
+		d = 5 * time.Minute
+	}
+	return d
+}
+
+// closeCluster closes the cluster (healing what remains and collecting the
+// node logs) on a fresh bounded context.
+func (c *campaign) closeCluster() {
+	c.setPhase(PhaseClosing)
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := c.cluster.Close(ctx); err != nil {
+		c.log.Error("closing the cluster; run `checker gc` to remove leftovers", "err", err)
+		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "close: "+err.Error()) })
+	}
+}
+
+// checkHistory checks what was recorded and writes results.json and keys/.
+func (c *campaign) checkHistory(out *Outcome) {
+	c.setPhase(PhaseChecking)
+	if err := c.rec.Close(); err != nil {
+		c.log.Error("closing history.jsonl", "err", err)
+	}
+	events, err := history.ReadFile(filepath.Join(c.runDir, HistoryFile))
+	if err != nil {
+		// Whatever was read is still checked: nothing recorded is lost.
+		out.CheckErr = err
+		c.log.Error("history.jsonl is not well formed; checking the readable part", "err", err)
+		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "history: "+err.Error()) })
+	}
+	copt := check.Options{Workload: c.opt.Workload, Timeout: c.opt.CheckTimeout}
+	res, err := check.Check(events, copt)
+	if err != nil {
+		out.CheckErr = errors.Join(out.CheckErr, err)
+		c.log.Error("check failed", "err", err)
+		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "check: "+err.Error()) })
+		return
+	}
+	out.Result = res
+	if err := check.WriteResults(filepath.Join(c.runDir, ResultsFile), res); err != nil {
+		c.log.Error("writing results.json", "err", err)
+	}
+	if err := check.WriteKeyViews(c.runDir, events, res, copt); err != nil {
+		c.log.Warn("writing key views", "err", err)
+	}
+	c.log.Info("checked", "verdict", res.Valid.String(), "anomalies", len(res.Anomalies), "ops", res.Stats.Ops)
+}
+
+// waitLeader waits until a node says it leads, up to --recovery-timeout
+// (at least leaderWaitDefault).
+func (c *campaign) waitLeader(ctx context.Context) error {
+	bound := max(c.opt.RecoveryTimeout, leaderWaitDefault)
+	deadline := time.Now().Add(bound)
+	for {
+		if id, term := c.poller.Leader(); id != "" {
+			c.log.Info("leader elected", "leader", id, "term", term, "after", time.Since(c.started).Round(time.Millisecond))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no node became leader within %s (see nodes/status.jsonl and the node logs)", bound)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted while waiting for a leader: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

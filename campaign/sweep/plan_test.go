@@ -1,0 +1,148 @@
+package sweep
+
+import (
+	"cmp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sut/bugs"
+)
+
+func TestValidateNamesTheFlag(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*Options)
+		flag string
+	}{
+		{"no seeds", func(o *Options) { o.Seeds = 0 }, "--seeds"},
+		{"too many seeds", func(o *Options) { o.Seeds = MaxSeeds + 1 }, "--seeds"},
+		{"seed zero picks from the clock", func(o *Options) { o.Seed = 0 }, "--seed"},
+		{"unknown bug", func(o *Options) { o.Bugs = []string{"stale-local-read,no-such-bug"} }, `--bugs: unknown bug "no-such-bug"`},
+		{"all mixed with names", func(o *Options) { o.Bugs = []string{"all", "no-dedup"} }, "--bugs"},
+		{"bad runtime", func(o *Options) { o.Runtime = "vm" }, "--runtime"},
+		{"too few nodes", func(o *Options) { o.Nodes = 2 }, "--nodes"},
+		{"negative duration", func(o *Options) { o.Duration = -time.Second }, "--duration"},
+		{"too many controls", func(o *Options) { o.Controls = MaxSeeds + 1 }, "--controls"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := DefaultOptions()
+			c.edit(&o)
+			err := o.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.flag) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, c.flag)
+			}
+		})
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Fatalf("default options: %v", err)
+	}
+}
+
+func TestSelectedBugsKeepsCatalogueOrder(t *testing.T) {
+	o := DefaultOptions()
+	o.Bugs = []string{"no-dedup, stale-local-read", "ack-before-commit"}
+	got, err := o.SelectedBugs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range got {
+		names = append(names, b.Name)
+	}
+	if want := "stale-local-read ack-before-commit no-dedup"; strings.Join(names, " ") != want {
+		t.Fatalf("selected %v, want %s", names, want)
+	}
+	o.Bugs = []string{AllBugs}
+	all, err := o.SelectedBugs()
+	if err != nil || len(all) != len(bugs.Catalogue) {
+		t.Fatalf("all: %d bugs, err %v; want the %d of the catalogue", len(all), err, len(bugs.Catalogue))
+	}
+}
+
+func TestPlanPairsEveryBugWithItsExposure(t *testing.T) {
+	o := DefaultOptions()
+	o.Seeds = 2
+	o.Seed = 40
+	o.Bugs = []string{bugs.RemovedServerDisrupts + "," + bugs.StaleLocalRead, bugs.AckBeforeCommit}
+	o.Store = "/tmp/sweep-store"
+	plan, err := o.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seed-major: bug, liveness bug, its baseline, control; twice.
+	var got []string
+	for _, p := range plan {
+		got = append(got, p.Role+":"+p.Bug)
+	}
+	want := "bug:stale-local-read bug:ack-before-commit bug:removed-server-disrupts baseline:removed-server-disrupts control: " +
+		"bug:stale-local-read bug:ack-before-commit bug:removed-server-disrupts baseline:removed-server-disrupts control:"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("plan order\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	for _, p := range plan {
+		c := p.Options
+		if c.Seed != 40+int64(p.Index) {
+			t.Errorf("%s %s index %d: seed %d", p.Role, p.Bug, p.Index, c.Seed)
+		}
+		if c.Duration != o.Duration || c.Nodes != o.Nodes || c.Store != o.Store || c.Runtime != o.Runtime {
+			t.Errorf("%s %s: sweep settings not applied: %+v", p.Role, p.Bug, c)
+		}
+		switch p.Role {
+		case RoleBug, RoleBaseline:
+			b, _ := bugs.Lookup(p.Bug)
+			e := b.Exposure
+			if c.Nemesis != e.Nemesis || c.Workload != e.Workload || c.ReadMode != e.ReadMode || c.Read != e.Read {
+				t.Errorf("%s %s: campaign %s/%s/%s/%q, exposure %+v", p.Role, p.Bug, c.Nemesis, c.Workload, c.ReadMode, c.Read, e)
+			}
+			if wantKeys := cmp.Or(e.Keys, o.Keys); c.Keys != wantKeys {
+				t.Errorf("%s %s: %d keys, want %d", p.Role, p.Bug, c.Keys, wantKeys)
+			}
+			if wantInterval := cmp.Or(e.Interval, o.Interval); c.Interval != wantInterval {
+				t.Errorf("%s %s: interval %s, want %s", p.Role, p.Bug, c.Interval, wantInterval)
+			}
+			wantBugs, wantName := "["+p.Bug+"]", "sweep-"+p.Bug
+			if p.Role == RoleBaseline {
+				wantBugs, wantName = "[]", "sweep-baseline-"+p.Bug
+			}
+			if got := "[" + strings.Join(c.Bugs, ",") + "]"; got != wantBugs || c.CampaignName() != wantName {
+				t.Errorf("%s %s: bugs %s name %s, want %s %s", p.Role, p.Bug, got, c.CampaignName(), wantBugs, wantName)
+			}
+		case RoleControl:
+			wantWorkload := []string{"register", "append"}[p.Index%2]
+			if len(c.Bugs) != 0 || c.Nemesis != "all" || c.Workload != wantWorkload || c.ReadMode != "readindex" || c.CampaignName() != "sweep-control" {
+				t.Errorf("control %d: %+v", p.Index, c)
+			}
+		}
+	}
+}
+
+func TestPlanControlCounts(t *testing.T) {
+	o := DefaultOptions()
+	o.Seeds = 2
+	o.Bugs = []string{bugs.NoDedup}
+	count := func(controls int) int {
+		o.Controls = controls
+		plan, err := o.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range plan {
+			if p.Role == RoleControl {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(0); n != 2 {
+		t.Errorf("--controls 0: %d controls, want as many as --seeds (2)", n)
+	}
+	if n := count(-1); n != 0 {
+		t.Errorf("--controls -1: %d controls, want none", n)
+	}
+	if n := count(3); n != 3 {
+		t.Errorf("--controls 3: %d controls", n)
+	}
+}

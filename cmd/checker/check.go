@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/reports"
+)
+
+func checkUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: checker check [flags] RUN_DIR|history.jsonl")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Re-checks a history in the DESIGN.md contract, including one written by another tool,")
+	fmt.Fprintln(w, "and prints the verdict and its anomalies. Given a run directory it also rewrites")
+	fmt.Fprintln(w, "results.json, keys/ and the report there. Exit: 0 valid, 1 invalid, 2 unknown,")
+	fmt.Fprintln(w, "3 the history could not be read.")
+	fmt.Fprintln(w)
+	var wl string
+	var timeout time.Duration
+	printDefaults(w, checkFlags(&wl, &timeout))
+}
+
+func checkFlags(workload *string, timeout *time.Duration) *flag.FlagSet {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.StringVar(workload, "workload", "", "model: `register`, set or append (default: the run's workload, else inferred from the operations)")
+	fs.DurationVar(timeout, "check-timeout", campaign.DefaultCheckTimeout, "time limit; beyond it the verdict is unknown")
+	return fs
+}
+
+func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	var workload string
+	var timeout time.Duration
+	rest, err := parseFlags(checkFlags(&workload, &timeout), args)
+	if err == nil {
+		switch {
+		case len(rest) == 0:
+			err = fmt.Errorf("missing RUN_DIR or history.jsonl")
+		case len(rest) > 1:
+			err = fmt.Errorf("one RUN_DIR or history file, got %d arguments", len(rest))
+		}
+	}
+	if err == nil {
+		switch workload {
+		case "", "register", "set", "append":
+		default:
+			err = fmt.Errorf("--workload must be register, set or append, got %q", workload)
+		}
+	}
+	if err == nil && timeout <= 0 {
+		err = fmt.Errorf("--check-timeout must be positive, got %s", timeout)
+	}
+	if err != nil {
+		return flagError(err, "check", checkUsage, stdout, stderr)
+	}
+
+	path, runDir := rest[0], ""
+	info, err := os.Stat(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "checker check: %v\n", err)
+		return exitCannotGo
+	}
+	if info.IsDir() {
+		runDir, path = path, filepath.Join(path, campaign.HistoryFile)
+		if workload == "" {
+			workload = recordedWorkload(runDir)
+		}
+	}
+	events, err := history.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "checker check: %v\n", err)
+		return exitCannotGo
+	}
+	opt := check.Options{Workload: workload, Timeout: timeout}
+	res, err := check.Check(events, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "checker check: %s: %v\n", path, err)
+		return exitCannotGo
+	}
+	printVerdict(stdout, res, 20)
+	if runDir != "" {
+		if err := rewriteRunResults(runDir, events, res, opt); err != nil {
+			fmt.Fprintf(stderr, "checker check: %v\n", err)
+			return exitCannotGo
+		}
+		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(runDir, campaign.ResultsFile))
+	}
+	return res.Valid.ExitCode()
+}
+
+// rewriteRunResults replaces results.json, keys/ and the report of a run
+// directory with those of a fresh check.
+func rewriteRunResults(runDir string, events []history.Event, res *check.Result, opt check.Options) error {
+	if err := check.WriteResults(filepath.Join(runDir, campaign.ResultsFile), res); err != nil {
+		return err
+	}
+	// Views of keys that failed before but pass now must not linger.
+	if err := os.RemoveAll(filepath.Join(runDir, "keys")); err != nil {
+		return err
+	}
+	if err := check.WriteKeyViews(runDir, events, res, opt); err != nil {
+		return err
+	}
+	return reports.WriteRun(runDir)
+}
+
+// recordedWorkload reads the workload from a run's campaign.json ("" when
+// there is none, e.g. a directory written by another tool).
+func recordedWorkload(runDir string) string {
+	b, err := os.ReadFile(filepath.Join(runDir, campaign.ManifestFile))
+	if err != nil {
+		return ""
+	}
+	var m struct {
+		Options struct {
+			Workload string `json:"workload"`
+		} `json:"options"`
+	}
+	if json.Unmarshal(b, &m) != nil {
+		return ""
+	}
+	return m.Options.Workload
+}
+
+// printVerdict prints the verdict, the anomaly counts and up to limit
+// anomalies in plain language.
+func printVerdict(w io.Writer, res *check.Result, limit int) {
+	fmt.Fprintf(w, "verdict: %s", res.Valid)
+	if res.Workload != "" {
+		fmt.Fprintf(w, " (%s workload, %d operations over %d keys)", res.Workload, res.Stats.Ops, res.Stats.Keys)
+	}
+	fmt.Fprintln(w)
+	if res.Reason != "" {
+		fmt.Fprintf(w, "reason: %s\n", res.Reason)
+	}
+	if len(res.Counts) == 0 && len(res.Anomalies) == 0 {
+		fmt.Fprintln(w, "anomalies: none")
+		return
+	}
+	counts := res.Counts
+	if len(counts) == 0 {
+		counts = map[string]int{}
+		for _, a := range res.Anomalies {
+			counts[a.Kind]++
+		}
+	}
+	fmt.Fprint(w, "anomalies:")
+	for i, k := range anomalyOrder(counts) {
+		if i > 0 {
+			fmt.Fprint(w, ",")
+		}
+		fmt.Fprintf(w, " %s %d", k, counts[k])
+	}
+	fmt.Fprintln(w)
+	for i, a := range res.Anomalies {
+		if i == limit {
+			fmt.Fprintf(w, "  ... and %d more (see results.json)\n", len(res.Anomalies)-limit)
+			break
+		}
+		fmt.Fprintf(w, "  - %s: %s\n", a.Kind, a.Explanation)
+	}
+}

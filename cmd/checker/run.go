@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/sut/bugs"
+)
+
+// runFlags binds every `checker run` flag to o. replay receives --replay.
+func runFlags(o *campaign.Options, replay *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.Runtime, "runtime", o.Runtime, "where nodes run: `auto` (docker when an engine answers, else process), docker or process")
+	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of raftd nodes (initial voters)")
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "how long the workload and the nemesis run")
+	fs.StringVar(&o.Workload, "workload", o.Workload, "`register` (read/write/cas), set (add/read) or append (append/read)")
+	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "number of closed-loop client workers")
+	fs.Float64Var(&o.Rate, "rate", o.Rate, "total operations per second over all clients, 0 = unlimited")
+	fs.IntVar(&o.Keys, "keys", o.Keys, "number of keys the workload spreads over")
+	fs.StringVar(&o.Nemesis, "nemesis", o.Nemesis, "faults: `all`, none, or a comma list of partition,clock,membership,kill,pause")
+	fs.DurationVar(&o.Interval, "interval", o.Interval, "how long each fault is held, and the quiet time between faults")
+	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and the fault schedule; 0 = from the clock (printed and recorded)")
+	fs.StringVar(&o.Read, "read", o.Read, "client read style: empty for linearizable reads, or `local` for ?read=local (stale by design)")
+	fs.StringVar(&o.ReadMode, "read-mode", o.ReadMode, "raftd --read-mode: `readindex`, lease or log")
+	fs.Var(&stringList{list: &o.Bugs}, "bug", "enable a planted raftd bug by `NAME` (repeatable; see `checker bugs`)")
+	fs.StringVar(&o.Store, "store", o.Store, "store `directory` for run directories")
+	fs.StringVar(&o.Name, "name", o.Name, "campaign name in the store (default <workload>-<nemesis>)")
+	fs.DurationVar(&o.CheckTimeout, "check-timeout", o.CheckTimeout, "time limit of the linearizability check; beyond it the verdict is unknown")
+	fs.DurationVar(&o.RecoveryTimeout, "recovery-timeout", o.RecoveryTimeout, "bound on the wait for a leader and for recovery after healing")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "per-request client timeout (a timeout is recorded as info)")
+	fs.Float64Var(&o.MaxClockDrift, "max-clock-drift", o.MaxClockDrift, "raftd --max-clock-drift, also bounds the nemesis' clock-rate skew")
+	fs.IntVar(&o.SnapshotEvery, "snapshot-every", o.SnapshotEvery, "raftd --snapshot-every (entries between snapshots), 0 = raftd's default")
+	fs.StringVar(replay, "replay", *replay, "re-run the campaign recorded in `RUN_DIR` (same options and seed); other flags override")
+	return fs
+}
+
+func runUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: checker run [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Starts a raftd cluster, runs the workload while the nemesis injects faults, heals")
+	fmt.Fprintln(w, "everything, performs final reads, checks the history and writes a run directory")
+	fmt.Fprintln(w, "(store/<name>/<timestamp>/ with report.html). Exit: 0 valid, 1 invalid, 2 unknown,")
+	fmt.Fprintln(w, "3 the campaign could not run. Ctrl-C stops early: faults are healed and the")
+	fmt.Fprintln(w, "history recorded so far is checked.")
+	fmt.Fprintln(w)
+	o := campaign.DefaultOptions()
+	replay := ""
+	printDefaults(w, runFlags(&o, &replay))
+}
+
+// parseRunOptions turns `checker run` arguments into options: defaults, or
+// the replayed run's options, with every flag given on the command line
+// applied on top.
+func parseRunOptions(args []string) (campaign.Options, error) {
+	o := campaign.DefaultOptions()
+	replay := ""
+	rest, err := parseFlags(runFlags(&o, &replay), args)
+	if err != nil {
+		return o, err
+	}
+	if len(rest) > 0 {
+		return o, fmt.Errorf("unexpected argument %q (flags only)", rest[0])
+	}
+	if replay != "" {
+		loaded, err := campaign.LoadOptions(replay)
+		if err != nil {
+			return o, fmt.Errorf("--replay %s: %w", replay, err)
+		}
+		// Parse again over the recorded options so that only the flags
+		// given explicitly override them.
+		if _, err := parseFlags(runFlags(&loaded, &replay), args); err != nil {
+			return o, err
+		}
+		o = loaded
+	}
+	return o, o.Validate()
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseRunOptions(args)
+	if err != nil {
+		return flagError(err, "run", runUsage, stdout, stderr)
+	}
+	display := newDisplay(stderr)
+	o.Log = slog.New(slog.NewTextHandler(display, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if o.Seed == 0 {
+		o.Seed = campaign.NewSeed()
+	}
+	fmt.Fprintf(stderr, "seed %d; reproduce with: %s\n", o.Seed, o.ReproduceCommand())
+
+	out, err := campaign.Run(ctx, o, display)
+	display.Finish()
+	if err != nil {
+		fmt.Fprintf(stderr, "checker run: the campaign could not run: %v\n", err)
+		if out != nil && out.RunDir != "" {
+			fmt.Fprintf(stderr, "run directory: %s\n", out.RunDir)
+		}
+		return exitCannotGo
+	}
+	printOutcome(stdout, out)
+	return out.ExitCode()
+}
+
+// printOutcome is the end-of-run summary on stdout.
+func printOutcome(w io.Writer, out *campaign.Outcome) {
+	m := out.Manifest
+	switch {
+	case m.Status != campaign.StatusComplete && m.Error != "":
+		fmt.Fprintf(w, "campaign %s: %s\n", m.Status, m.Error)
+	case m.Status != campaign.StatusComplete:
+		fmt.Fprintf(w, "campaign %s\n", m.Status)
+	case m.Error != "":
+		fmt.Fprintf(w, "warning: %s\n", m.Error)
+	}
+	if m.Recovery != "" {
+		fmt.Fprintf(w, "recovery: %s\n", m.Recovery)
+	}
+	if out.Result == nil {
+		fmt.Fprintf(w, "verdict: none (the history could not be checked: %v)\n", out.CheckErr)
+	} else {
+		printVerdict(w, out.Result, 10)
+	}
+	if m.FirstOpNs > 0 {
+		fmt.Fprintf(w, "first operation at %.2f s (runtime %s)\n", float64(m.FirstOpNs)/1e9, m.Runtime)
+	}
+	fmt.Fprintf(w, "run directory: %s\n", out.RunDir)
+	if _, err := os.Stat(out.ReportPath()); err == nil {
+		fmt.Fprintf(w, "report: %s\n", out.ReportPath())
+	}
+	fmt.Fprintf(w, "reproduce: %s\n", m.Reproduce)
+}
+
+func cmdBugs(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bugs", flag.ContinueOnError)
+	printUsage := func(w io.Writer) {
+		fmt.Fprintln(w, "Usage: checker bugs")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Lists raftd's planted bugs, what a client sees, and a `checker run` that exposes each.")
+	}
+	rest, err := parseFlags(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if err != nil {
+		return flagError(err, "bugs", printUsage, stdout, stderr)
+	}
+	for _, b := range bugs.Catalogue {
+		kind := "safety"
+		if b.Liveness {
+			kind = "liveness"
+		}
+		fmt.Fprintf(stdout, "%s (%s)\n", b.Name, kind)
+		fmt.Fprintf(stdout, "  what:        %s\n", b.What)
+		fmt.Fprintf(stdout, "  exposed by:  %s\n", b.Exposed)
+		fmt.Fprintf(stdout, "  client sees: %s\n", b.ClientSees)
+		fmt.Fprintf(stdout, "  try:         %s\n\n", exposureCommand(b))
+	}
+	return 0
+}
+
+// exposureCommand is the `checker run` line of a bug's exposure.
+func exposureCommand(b bugs.Bug) string {
+	e := b.Exposure
+	parts := []string{"checker run", "--bug " + b.Name, "--nemesis " + e.Nemesis, "--workload " + e.Workload}
+	if e.ReadMode != "" {
+		parts = append(parts, "--read-mode "+e.ReadMode)
+	}
+	if e.Read != "" {
+		parts = append(parts, "--read "+e.Read)
+	}
+	return strings.Join(parts, " ")
+}
+
+// anomalyOrder sorts anomaly kinds for printing: most to least frequent.
+func anomalyOrder(counts map[string]int) []string {
+	kinds := make([]string, 0, len(counts))
+	for k := range counts {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if counts[kinds[i]] != counts[kinds[j]] {
+			return counts[kinds[i]] > counts[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	return kinds
+}
