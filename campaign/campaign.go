@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -193,10 +192,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 			ReadMode:      o.ReadMode,
 			Bugs:          o.Bugs,
 			SnapshotEvery: o.SnapshotEvery,
-			// RaftdOptions.MaxClockDrift is a duration; the campaign's
-			// drift is the fraction of the election timeout that the
-			// nemesis' rate skew is bounded by, which raftd also accepts.
-			Extra: []string{"--max-clock-drift", strconv.FormatFloat(o.MaxClockDrift, 'g', -1, 64)},
+			MaxClockDrift: o.MaxClockDrift,
 		}),
 		LogDir: filepath.Join(c.runDir, NodesDir),
 	}

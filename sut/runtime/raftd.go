@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // RaftdOptions are the raftd settings a campaign chooses; the runtime fills
@@ -16,8 +15,9 @@ type RaftdOptions struct {
 	ReadMode string
 	// Bugs are planted bug names (sut/bugs), one --bug each.
 	Bugs []string
-	// MaxClockDrift is --max-clock-drift; zero leaves raftd's default.
-	MaxClockDrift time.Duration
+	// MaxClockDrift is --max-clock-drift, the bound on clock-rate drift as a
+	// fraction (0.2 = 20%); zero leaves raftd's default.
+	MaxClockDrift float64
 	// SnapshotEvery is --snapshot-every (entries between snapshots); zero
 	// leaves raftd's default.
 	SnapshotEvery int
@@ -63,7 +63,7 @@ func (s raftdSystem) Args(n NodeArgs) []string {
 		args = append(args, "--join")
 	}
 	if s.opts.MaxClockDrift > 0 {
-		args = append(args, "--max-clock-drift", s.opts.MaxClockDrift.String())
+		args = append(args, "--max-clock-drift", strconv.FormatFloat(s.opts.MaxClockDrift, 'g', -1, 64))
 	}
 	if s.opts.SnapshotEvery > 0 {
 		args = append(args, "--snapshot-every", strconv.Itoa(s.opts.SnapshotEvery))

@@ -18,7 +18,7 @@ import (
 func TestRaftdArgs(t *testing.T) {
 	sys := Raftd(RaftdOptions{
 		ReadMode: "lease", Bugs: []string{"stale-local-read", "no-dedup"},
-		MaxClockDrift: 150 * time.Millisecond, SnapshotEvery: 500, Extra: []string{"--log-level", "debug"},
+		MaxClockDrift: 0.15, SnapshotEvery: 500, Extra: []string{"--log-level", "debug"},
 	})
 	got := sys.Args(NodeArgs{
 		ID: "n2", Listen: "127.0.0.12:7000", Data: "/d/n2", Join: true, Cluster: "c1",
@@ -27,7 +27,7 @@ func TestRaftdArgs(t *testing.T) {
 	want := []string{
 		"--id", "n2", "--listen", "127.0.0.12:7000", "--peers", "n1=127.0.0.1:9001,n2=127.0.0.1:9002",
 		"--data", "/d/n2", "--read-mode", "lease", "--bug", "stale-local-read", "--bug", "no-dedup",
-		"--fault-injection", "--join", "--max-clock-drift", "150ms", "--snapshot-every", "500",
+		"--fault-injection", "--join", "--max-clock-drift", "0.15", "--snapshot-every", "500",
 		"--cluster", "c1", "--log-level", "debug",
 	}
 	if !reflect.DeepEqual(got, want) {
