@@ -147,6 +147,13 @@ func goBuild(ctx context.Context, root, pkg, goos string) (builtBinary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return builtBinary{}, fmt.Errorf("binary cache: %w", err)
 	}
+	fingerprint, fpErr := sourceFingerprint(root, goos)
+	link := fingerprintLink(dir, pkg, goos, fingerprint)
+	if fpErr == nil {
+		if bin, ok := cachedBuild(link); ok {
+			return bin, nil
+		}
+	}
 	tmp, err := os.CreateTemp(dir, ".build-*")
 	if err != nil {
 		return builtBinary{}, fmt.Errorf("binary cache: %w", err)
@@ -181,6 +188,9 @@ func goBuild(ctx context.Context, root, pkg, goos string) (builtBinary, error) {
 		}
 	}
 	pruneBinaries(dir, fmt.Sprintf("%s-%s-", filepath.Base(pkg), goos), final)
+	if fpErr == nil {
+		rememberBuild(link, final)
+	}
 	return builtBinary{Path: final, Hash: hash}, nil
 }
 
@@ -198,7 +208,7 @@ func pruneBinaries(dir, prefix, keep string) {
 	for _, e := range entries {
 		name := e.Name()
 		path := filepath.Join(dir, name)
-		if path == keep || !(strings.HasPrefix(name, prefix) || strings.HasPrefix(name, ".build-")) {
+		if path == keep || !(strings.HasPrefix(name, prefix) || strings.HasPrefix(name, "src-"+prefix) || strings.HasPrefix(name, ".build-")) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleBinaryAge {
