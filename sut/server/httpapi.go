@@ -1,0 +1,177 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/faultline/faultline/sut/raft"
+)
+
+// The HTTP API (DESIGN.md), with the answers this server gives:
+//
+//	GET    /kv/{key}           200 {"value": v} | 404 {"error":"not found"}; ?read=local serves local state on any node
+//	PUT    /kv/{key}           {"value": v} -> 200 {"ok": true}
+//	DELETE /kv/{key}           200 {"ok": true, "found": bool}
+//	POST   /kv/{key}/cas       {"expect": a, "value": b} -> 200 {"ok": swapped}
+//	POST   /kv/{key}/append    {"value": v} -> 200 {"value": the list after the append}
+//	GET    /admin/status       StatusBody
+//	POST   /admin/members      {"add": "id=host:port"} | {"remove": "id"} -> 200 ConfigBody once C(new) commits
+//	POST   /fault/clock        {"offset_ms": n, "rate": r} -> 200 ClockBody (only with --fault-injection; 404 otherwise)
+//	POST   /raft/stream        the peer transport (transport.go)
+//
+// Failures, all {"error": "..."}: 400 bad input (naming the field or
+// header); 307 not leader (Location, X-Leader-Id, "leader") and 503 no
+// leader, both definite; 409 refused by the state machine ("not a list",
+// "stale sequence") or a membership change already in flight, definite;
+// 503 a proposal overwritten by another leader or a read dropped, definite;
+// 504 outcome unknown (timeout, leadership lost with the write pending).
+// Writes carry X-Client-Id and X-Seq into the command's session.
+
+// maxBodyBytes bounds a client request body.
+const maxBodyBytes = 1 << 20
+
+// routes maps the HTTP API of DESIGN.md onto the handlers.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /kv/{key}", s.handleGet)
+	mux.HandleFunc("PUT /kv/{key}", s.handlePut)
+	mux.HandleFunc("DELETE /kv/{key}", s.handleDelete)
+	mux.HandleFunc("POST /kv/{key}/cas", s.handleCas)
+	mux.HandleFunc("POST /kv/{key}/append", s.handleAppend)
+	mux.HandleFunc("GET /admin/status", s.handleStatus)
+	mux.HandleFunc("POST /admin/members", s.handleMembers)
+	if s.cfg.FaultInjection {
+		mux.HandleFunc("POST /fault/clock", s.handleFaultClock)
+	} else {
+		mux.HandleFunc("/fault/", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "fault injection is disabled (start raftd with --fault-injection)")
+		})
+	}
+	mux.HandleFunc("POST "+streamPath, s.handleStream)
+	return mux
+}
+
+// apiError is a JSON error body: {"error": "...", "leader": "..."}.
+type apiError struct {
+	Error  string `json:"error"`
+	Leader string `json:"leader,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding the answer failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{Error: msg})
+}
+
+// writeOutcome answers a failed request; a "not leader" outcome becomes a
+// redirect to the leader, or 503 when none is known.
+func (s *Server) writeOutcome(w http.ResponseWriter, r *http.Request, o *outcome) {
+	if o.status == http.StatusTemporaryRedirect {
+		s.redirect(w, r)
+		return
+	}
+	writeError(w, o.status, o.msg)
+}
+
+// redirect sends a client to the leader: 307 with Location (the leader's
+// address from the configuration) and X-Leader-Id, or 503 without a leader.
+// Both are definite failures: nothing was done here.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
+	lead := s.status.Load().Lead
+	if lead == "" || lead == s.cfg.ID {
+		writeError(w, http.StatusServiceUnavailable, "no leader")
+		return
+	}
+	w.Header().Set("X-Leader-Id", lead)
+	if addr, ok := s.peerAddr(lead); ok {
+		w.Header().Set("Location", "http://"+addr+r.URL.RequestURI())
+	}
+	writeJSON(w, http.StatusTemporaryRedirect, apiError{Error: "not leader", Leader: lead})
+}
+
+func (s *Server) isLeader() bool { return s.status.Load().Role == raft.Leader }
+
+func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+}
+
+// bodyFields decodes a JSON object body into its raw fields, naming the
+// problem when it is not one.
+func bodyFields(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return nil, fmt.Errorf("body: %v", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("body: empty, want a JSON object")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, fmt.Errorf("body: not a JSON object: %v", err)
+	}
+	if fields == nil {
+		return nil, errors.New("body: null, want a JSON object")
+	}
+	return fields, nil
+}
+
+// jsonValue decodes a required field as a JSON value with numbers kept as
+// json.Number.
+func jsonValue(fields map[string]json.RawMessage, name string) (any, error) {
+	raw, ok := fields[name]
+	if !ok {
+		return nil, fmt.Errorf("field %s: missing", name)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("field %s: %v", name, err)
+	}
+	return v, nil
+}
+
+func knownFields(fields map[string]json.RawMessage, names ...string) error {
+	for name := range fields {
+		known := false
+		for _, n := range names {
+			known = known || n == name
+		}
+		if !known {
+			return fmt.Errorf("field %s: unknown (allowed: %s)", name, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// session reads the write's X-Client-Id and X-Seq headers.
+func session(r *http.Request) (string, uint64, error) {
+	client := r.Header.Get("X-Client-Id")
+	raw := r.Header.Get("X-Seq")
+	if raw == "" {
+		return client, 0, nil
+	}
+	seq, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("header X-Seq: %q is not an unsigned integer", raw)
+	}
+	if client == "" {
+		return "", 0, errors.New("header X-Seq: given without X-Client-Id")
+	}
+	return client, seq, nil
+}
