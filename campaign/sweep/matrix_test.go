@@ -90,7 +90,7 @@ func TestMatrixFailsOnFalsePositiveUnknownControlOrMissedBug(t *testing.T) {
 		{"false positive", VerdictInvalid, VerdictInvalid, "FALSE POSITIVE"},
 		{"unknown control", VerdictUnknown, VerdictInvalid, "counted as not valid"},
 		{"control that did not run", VerdictNone, VerdictInvalid, "counted as not valid"},
-		{"bug never detected", VerdictValid, VerdictValid, "went undetected in all 1 runs"},
+		{"bug never detected", VerdictValid, VerdictValid, "safety bug no-dedup went undetected in all 1 runs"},
 		{"bug only unknown", VerdictValid, VerdictUnknown, "went undetected"},
 	}
 	for _, c := range cases {
@@ -212,5 +212,42 @@ func TestTableAndPageShowTheMatrix(t *testing.T) {
 	}
 	if strings.Contains(html, "http://") || strings.Contains(html, "https://") || strings.Contains(html, "<script") {
 		t.Error("the sweep page must be self-contained: no external URL and no script")
+	}
+}
+
+func TestUndetectedLivenessBugIsOnlyAWarning(t *testing.T) {
+	m := matrixFor(t, 1, bugs.RemovedServerDisrupts)
+	b := bugs.RemovedServerDisrupts
+	m.add(run(RoleBug, b, 0, VerdictValid, nil, 0, 94, 100))
+	m.add(run(RoleBaseline, b, 0, VerdictValid, nil, 0, 95, 100))
+	m.add(run(RoleControl, "", 0, VerdictValid, nil, 0, 90, 100))
+	if m.Bugs[0].Detected != 0 {
+		t.Fatalf("a 1-point drop must not count as detected: %+v", m.Bugs[0].Runs[0])
+	}
+	if !m.Pass || m.ExitCode() != ExitPass {
+		t.Errorf("the exit status is about safety; failures %v", m.Failures)
+	}
+	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], b) {
+		t.Errorf("warnings %v, want one naming %s", m.Warnings, b)
+	}
+}
+
+func TestRunningSweepDoesNotCallABugUndetectedEarly(t *testing.T) {
+	m := matrixFor(t, 3, bugs.NoDedup)
+	m.add(run(RoleBug, bugs.NoDedup, 0, VerdictValid, nil, 0, 1, 2))
+	if !m.Pass || len(m.Failures) != 0 {
+		t.Fatalf("one clean run of three planned is not a miss yet: %v", m.Failures)
+	}
+	var table bytes.Buffer
+	if err := WriteTable(&table, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "0/1 (of 3)") {
+		t.Errorf("the table should show the runs still to come:\n%s", table.String())
+	}
+	m.add(run(RoleBug, bugs.NoDedup, 1, VerdictValid, nil, 0, 1, 2))
+	m.add(run(RoleBug, bugs.NoDedup, 2, VerdictValid, nil, 0, 1, 2))
+	if m.Pass || !strings.Contains(strings.Join(m.Failures, "\n"), "undetected in all 3 runs") {
+		t.Errorf("after all three runs: pass %v, failures %v", m.Pass, m.Failures)
 	}
 }

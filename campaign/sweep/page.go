@@ -17,6 +17,7 @@ var pageTemplate = template.Must(template.New("sweep").Funcs(template.FuncMap{
 	"mark":           runMark,
 	"seconds":        seconds,
 	"exposure":       exposureText,
+	"detected":       detectedText,
 	"findings":       rowFindings,
 	"controls":       controlFindings,
 	"pct":            func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
@@ -51,13 +52,14 @@ small{color:#555} code{background:#f3f4f6;padding:1px 4px}
 <p>Started {{utc .StartedAt}}{{with .EndedAt}}, ended {{utc .}}{{else}} — <b>still running</b> ({{.Done}} of {{.Planned}} campaigns done; reload to update){{end}}.
 {{.Options.Seeds}} seed(s) per bug from seed {{.Options.Seed}}, {{.Options.Duration}} per campaign, {{.Options.Nodes}} nodes, runtime {{if .Runtime}}{{.Runtime}}{{else}}{{.Options.Runtime}}{{end}}.</p>
 {{with .Command}}<p><small>command: <code>{{join . " "}}</code></small></p>{{end}}
-{{if .EndedAt}}<p class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{if .Pass}}PASS: every control valid, every bug detected at least once{{else}}FAIL{{end}}</p>{{end}}
+{{if .EndedAt}}<p class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{if .Pass}}PASS: every control valid, every safety bug detected at least once{{else}}FAIL{{end}}</p>{{end}}
 {{with .Failures}}<ul>{{range .}}<li><span class="bad">{{.}}</span></li>{{end}}</ul>{{end}}
+{{with .Warnings}}<ul>{{range .}}<li>warning: {{.}}</li>{{end}}</ul>{{end}}
 <table>
 <tr><th>bug</th><th>kind</th><th>exposure (nemesis / workload / read mode)</th><th>detected</th><th>runs by seed</th><th>median time to the first anomalous operation<br><small>from the campaign start (from the workload start)</small></th><th>anomaly kinds (runs)</th></tr>
 {{range .Bugs}}<tr>
 <td><b>{{.Bug}}</b></td><td>{{if .Liveness}}liveness{{else}}safety{{end}}</td><td>{{exposure .}}</td>
-<td>{{.Detected}}/{{.Total}}</td>
+<td>{{detected .}}</td>
 <td class="cells">{{range .Runs}}<a class="{{cellclass . "bug"}}" href="{{report .}}" title="seed {{.Seed}}: {{.Why}}">{{mark . "bug"}}</a>{{end}}
 {{with .Baselines}}<br><small>baselines:</small> {{range .}}<a class="{{cellclass . "baseline"}}" href="{{report .}}" title="baseline, seed {{.Seed}}: {{.Why}}">{{mark . "baseline"}}</a>{{end}}{{end}}</td>
 <td>{{seconds .MedianFirstAnomalyNs}} ({{seconds .MedianFirstAnomalyRunNs}})</td>

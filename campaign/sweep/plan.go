@@ -105,6 +105,9 @@ func applyExposure(c *campaign.Options, e bugs.Exposure) {
 	if e.Keys > 0 {
 		c.Keys = e.Keys
 	}
+	if e.Concurrency > 0 {
+		c.Concurrency = e.Concurrency
+	}
 	if e.Interval > 0 {
 		c.Interval = e.Interval
 	}

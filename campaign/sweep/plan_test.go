@@ -99,6 +99,9 @@ func TestPlanPairsEveryBugWithItsExposure(t *testing.T) {
 			if wantKeys := cmp.Or(e.Keys, o.Keys); c.Keys != wantKeys {
 				t.Errorf("%s %s: %d keys, want %d", p.Role, p.Bug, c.Keys, wantKeys)
 			}
+			if wantConc := cmp.Or(e.Concurrency, o.Concurrency); c.Concurrency != wantConc {
+				t.Errorf("%s %s: concurrency %d, want %d", p.Role, p.Bug, c.Concurrency, wantConc)
+			}
 			if wantInterval := cmp.Or(e.Interval, o.Interval); c.Interval != wantInterval {
 				t.Errorf("%s %s: interval %s, want %s", p.Role, p.Bug, c.Interval, wantInterval)
 			}

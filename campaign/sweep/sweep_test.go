@@ -51,7 +51,11 @@ func TestShortSweepDetectsBugsAndKeepsControlValid(t *testing.T) {
 	o := DefaultOptions()
 	o.Runtime = "process"
 	o.Seeds = 1
-	o.Seed = 3
+	// Seed 13 makes the nemesis open with an isolate-leader partition in
+	// ack-before-commit's partition,kill exposure (the first fault is a
+	// pure function of the seed once a leader is known), so the isolated
+	// leader's early acknowledgements are lost within the first seconds.
+	o.Seed = 13
 	o.Controls = 1
 	o.Duration = 20 * time.Second
 	o.Nodes = 5

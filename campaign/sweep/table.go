@@ -40,8 +40,8 @@ func WriteTable(w io.Writer, m *Matrix) error {
 		if row.Liveness {
 			kind = "liveness"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n",
-			row.Bug, kind, exposureText(row), row.Detected, row.Total, seedMarks(row.Runs, RoleBug),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			row.Bug, kind, exposureText(row), detectedText(row), seedMarks(row.Runs, RoleBug),
 			seconds(row.MedianFirstAnomalyNs), seconds(row.MedianFirstAnomalyRunNs), rowFindings(row))
 	}
 	c := m.Controls
@@ -57,12 +57,24 @@ func WriteTable(w io.Writer, m *Matrix) error {
 	for _, f := range m.Failures {
 		fmt.Fprintf(w, "FAIL: %s\n", f)
 	}
+	for _, f := range m.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", f)
+	}
 	if m.Pass {
-		fmt.Fprintf(w, "sweep passed: %d campaigns, every control valid, every bug detected at least once\n", m.Done)
+		fmt.Fprintf(w, "sweep passed: %d campaigns, every control valid, every safety bug detected at least once\n", m.Done)
 	} else {
 		fmt.Fprintf(w, "sweep FAILED (%d problem(s))\n", len(m.Failures))
 	}
 	return nil
+}
+
+// detectedText is "detected/runs", with the planned count while runs are
+// still to come.
+func detectedText(row BugRow) string {
+	if row.Total < row.Planned {
+		return fmt.Sprintf("%d/%d (of %d)", row.Detected, row.Total, row.Planned)
+	}
+	return fmt.Sprintf("%d/%d", row.Detected, row.Total)
 }
 
 func exposureText(row BugRow) string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Bug describes one planted bug.
@@ -30,6 +31,13 @@ type Exposure struct {
 	Workload string // register, set or append
 	ReadMode string // raftd --read-mode
 	Read     string // client read style: "" (linearizable) or "local"
+	// Keys, Concurrency and Interval, when set, replace the campaign's
+	// --keys, --concurrency and --interval: fewer keys and more clients put
+	// more reads on the key of each stale or lost write, a shorter interval
+	// makes more leader changes per minute.
+	Keys        int
+	Concurrency int
+	Interval    time.Duration
 }
 
 // Catalogue lists every planted bug, in a stable order.
@@ -39,32 +47,32 @@ var Catalogue = []Bug{
 		Exposure: Exposure{Nemesis: "partition", Workload: "register", ReadMode: "readindex"}},
 	{Name: "lease-ignores-drift", What: "the lease length trusts the node's own clock rate and ignores --max-clock-drift",
 		Exposed: "clock rate skew plus a partition isolating the leader", ClientSees: "stale reads served under an expired lease",
-		Exposure: Exposure{Nemesis: "partition,clock", Workload: "register", ReadMode: "lease"}},
+		Exposure: Exposure{Nemesis: "partition,clock", Workload: "register", ReadMode: "lease", Keys: 3, Interval: 2 * time.Second}},
 	{Name: "read-before-noop", What: "ReadIndex is served before the leader has committed an entry of its term",
 		Exposed: "leader change (partition or kill) during writes", ClientSees: "stale reads right after an election",
-		Exposure: Exposure{Nemesis: "partition,kill", Workload: "register", ReadMode: "readindex"}},
+		Exposure: Exposure{Nemesis: "partition,kill,pause", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
 	{Name: "ack-before-commit", What: "writes are acknowledged once appended to the leader's local log",
-		Exposed: "partition isolating the leader", ClientSees: "lost commits: acknowledged writes vanish after healing",
-		Exposure: Exposure{Nemesis: "partition", Workload: "append", ReadMode: "readindex"}},
+		Exposed: "a crash of the leader, or a partition isolating it", ClientSees: "lost commits: acknowledged writes vanish after healing",
+		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
 	{Name: "vote-ignores-log", What: "votes are granted without the log up-to-date check",
 		Exposed: "partitions and crashes that leave a lagging node able to win", ClientSees: "lost commits and stale reads",
-		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex"}},
+		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
 	{Name: "commit-previous-term", What: "replicas are counted for entries of earlier terms (Figure 8)",
 		Exposed: "repeated leader changes under partitions", ClientSees: "lost commits: an acknowledged write is overwritten",
-		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex"}},
+		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 2 * time.Second}},
 	{Name: "no-dedup", What: "retried writes are applied twice",
 		Exposed: "partitions and pauses that make clients retry", ClientSees: "duplicate elements in append lists",
 		Exposure: Exposure{Nemesis: "partition,pause", Workload: "append", ReadMode: "readindex"}},
 	{Name: "single-step-membership", What: "configurations switch from C(old) to C(new) directly, with no joint phase",
 		Exposed: "membership churn combined with partitions", ClientSees: "two leaders in one term: lost commits and stale reads",
-		Exposure: Exposure{Nemesis: "membership,partition", Workload: "append", ReadMode: "readindex"}},
+		Exposure: Exposure{Nemesis: "membership,partition", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
 	{Name: "follower-read-no-wait", What: "a read is answered before applied >= read index",
 		Exposed: "a lagging leader after an election, under write load", ClientSees: "stale reads",
-		Exposure: Exposure{Nemesis: "partition,pause", Workload: "register", ReadMode: "readindex"}},
+		Exposure: Exposure{Nemesis: "partition,kill,pause", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
 	{Name: "removed-server-disrupts", What: "RequestVote from removed servers is not ignored within the minimum election timeout",
 		Exposed: "removing nodes (membership churn)", ClientSees: "unavailability: repeated elections, failed requests",
 		Liveness: true,
-		Exposure: Exposure{Nemesis: "membership", Workload: "register", ReadMode: "readindex"}},
+		Exposure: Exposure{Nemesis: "membership", Workload: "register", ReadMode: "readindex", Interval: 3 * time.Second}},
 }
 
 // Lookup returns the bug with that name.
