@@ -16,7 +16,7 @@ import (
 // flags; tests fill it directly.
 type Config struct {
 	ID      string
-	Listen  string            // host:port serving clients and peers (informational for the server; the caller owns the listener)
+	Listen  string            // host:port serving clients and peers; the caller owns the listener, a specific IP here is also the source of peer dials
 	Peers   map[string]string // initial voters, id -> host:port, this node included (may be just this node with Join)
 	DataDir string
 	Cluster string // identity checked by the WAL
