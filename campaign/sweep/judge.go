@@ -41,14 +41,17 @@ type RunResult struct {
 	Seed  int64  `json:"seed"`
 	// Name is the campaign's name in the store; RunDir its run directory
 	// relative to the store, with forward slashes ("" when none was made).
-	Name     string `json:"name"`
-	RunDir   string `json:"run_dir,omitempty"`
-	Workload string `json:"workload"`
-	Nemesis  string `json:"nemesis"`
-	ReadMode string `json:"read_mode"`
-	Status   string `json:"status"`  // the campaign's final status, or "error"
-	Verdict  string `json:"verdict"` // valid, invalid, unknown or none
-	Error    string `json:"error,omitempty"`
+	Name   string `json:"name"`
+	RunDir string `json:"run_dir,omitempty"`
+	// FailedAttempt is the run directory of a first attempt that could not
+	// run at all (the campaign was then tried once more).
+	FailedAttempt string `json:"failed_attempt,omitempty"`
+	Workload      string `json:"workload"`
+	Nemesis       string `json:"nemesis"`
+	ReadMode      string `json:"read_mode"`
+	Status        string `json:"status"`  // the campaign's final status, or "error"
+	Verdict       string `json:"verdict"` // valid, invalid, unknown or none
+	Error         string `json:"error,omitempty"`
 	// Anomalies counts the run's anomalies by kind.
 	Anomalies map[string]int `json:"anomalies,omitempty"`
 	// FirstAnomalyNs is the time from the start of the campaign to the
@@ -198,7 +201,10 @@ func judgeLiveness(r *RunResult, baseline *RunResult) {
 	case r.Verdict != VerdictValid:
 		r.Why = "verdict " + r.Verdict + ": counted as not detected"
 		return
-	case baseline == nil || baseline.Verdict == VerdictNone || baseline.Ops == 0:
+	case baseline == nil:
+		r.Why = fmt.Sprintf("availability %.1f%%: judged once its baseline (the same campaign without the bug) has run", 100*r.Availability)
+		return
+	case baseline.Verdict == VerdictNone || baseline.Ops == 0:
 		r.Why = "no usable baseline run to compare availability with: counted as not detected"
 		return
 	}

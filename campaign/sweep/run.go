@@ -11,7 +11,9 @@ import (
 )
 
 // Progress hears about each campaign of a sweep as it starts and ends.
-// Calls come from the sweep's goroutine, one at a time.
+// Calls come from the sweep's goroutine, one at a time. A liveness bug's run
+// is judged only once its baseline has run, so Finished then comes twice
+// with the same n: for the baseline, then for the bug run, now judged.
 type Progress interface {
 	Started(n, of int, p PlannedRun)
 	Finished(n, of int, r RunResult)
@@ -41,8 +43,9 @@ type Sweep struct {
 // more; the matrix then says the sweep stopped, which fails it.
 //
 // The error is non-nil only when the sweep could not start (bad options,
-// the sweep directory could not be made). A campaign that cannot run is a
-// run without a verdict, counted as not detected or not valid.
+// the sweep directory could not be made). A campaign that cannot run at all
+// is tried once more; if it fails again it is a run without a verdict,
+// counted as not detected or not valid.
 func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 	o = o.normalized()
 	if err := o.Validate(); err != nil {
@@ -80,9 +83,17 @@ func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 			break
 		}
 		progress.Started(i+1, len(plan), p)
-		t0 := time.Now()
-		out, runErr := campaign.Run(ctx, p.Options, nil)
-		r := resultOf(p, o.Store, out, runErr, time.Since(t0))
+		r, out := runOnce(ctx, p, o.Store)
+		if r.Verdict == VerdictNone && ctx.Err() == nil {
+			// The campaign could not run at all (say a container that
+			// did not start): that is no evidence either way, so it gets
+			// one more try; a second failure is what gets judged.
+			o.Log.Warn("campaign could not run; trying once more", "campaign", r.Name, "seed", r.Seed, "err", r.Error)
+			first := r
+			r, out = runOnce(ctx, p, o.Store)
+			r.FailedAttempt = first.RunDir
+			r.Error = joinText(r.Error, "an earlier attempt could not run: "+first.Error)
+		}
 		if out != nil && out.Manifest.Runtime != "" && m.Runtime == "" {
 			m.Runtime = out.Manifest.Runtime
 		}
@@ -93,6 +104,11 @@ func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 			m.stop(fmt.Sprintf("interrupted (%v)", context.Cause(ctx)))
 		}
 		progress.Finished(i+1, len(plan), m.last(r))
+		if r.Role == RoleBaseline {
+			// The baseline completes its bug run's judgement: report
+			// that run again, now judged.
+			progress.Finished(i+1, len(plan), m.last(RunResult{Role: RoleBug, Bug: r.Bug, Index: r.Index}))
+		}
 		if err := s.write(); err != nil {
 			o.Log.Error("writing the sweep page", "dir", dir, "err", err)
 		}
@@ -125,4 +141,11 @@ func (m *Matrix) last(r RunResult) RunResult {
 		}
 	}
 	return r
+}
+
+// runOnce runs one planned campaign and turns its outcome into a result.
+func runOnce(ctx context.Context, p PlannedRun, store string) (RunResult, *campaign.Outcome) {
+	t0 := time.Now()
+	out, err := campaign.Run(ctx, p.Options, nil)
+	return resultOf(p, store, out, err, time.Since(t0)), out
 }
