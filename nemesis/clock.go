@@ -10,6 +10,12 @@ const (
 	ClockBump   = "bump"   // some nodes jump ahead or behind
 	ClockStrobe = "strobe" // some nodes' offsets flip sign several times during the hold
 	ClockSkew   = "skew"   // some nodes run slow, the others fast
+	// ClockSkewIsolateLeader runs the leader's clock at the slowest allowed
+	// rate and every other clock at the fastest, then cuts the leader off
+	// from the rest: the one moment a lease is tested, a deposed leader
+	// whose lease must run out before a new leader can be elected. Planned
+	// only when partitions are among the requested kinds.
+	ClockSkewIsolateLeader = "skew-isolate-leader"
 )
 
 // Offsets are drawn from ±[minOffsetMs, maxOffsetMs]: small enough to stay

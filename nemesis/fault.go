@@ -55,6 +55,10 @@ func (f fault) eventValue() map[string]any {
 		if f.Flips > 0 {
 			v["flips"] = f.Flips
 		}
+		if f.Grudge != nil {
+			v["groups"] = f.Groups
+			v["grudge"] = f.Grudge
+		}
 	case Membership:
 		v["op"] = f.Mode
 		switch f.Mode {
@@ -74,11 +78,7 @@ func (f fault) String() string {
 	switch f.Kind {
 	case Partition:
 		if f.Groups != nil {
-			sides := make([]string, len(f.Groups))
-			for i, g := range f.Groups {
-				sides[i] = strings.Join(g, " ")
-			}
-			return fmt.Sprintf("partition %s [%s]", f.Mode, strings.Join(sides, " | "))
+			return fmt.Sprintf("partition %s %s", f.Mode, groupsString(f.Groups))
 		}
 		return fmt.Sprintf("partition %s %s", f.Mode, describeGrudge(f.Grudge))
 	case Kill, Pause:
@@ -88,7 +88,11 @@ func (f fault) String() string {
 		for _, t := range f.Targets {
 			parts = append(parts, fmt.Sprintf("%s %+dms x%.4f", t, f.OffsetsMs[t], f.Rates[t]))
 		}
-		return fmt.Sprintf("clock %s %s", f.Mode, strings.Join(parts, ", "))
+		desc := fmt.Sprintf("clock %s %s", f.Mode, strings.Join(parts, ", "))
+		if f.Groups != nil {
+			desc += " + partition " + groupsString(f.Groups)
+		}
+		return desc
 	case Membership:
 		switch f.Mode {
 		case MemberReplace:
@@ -99,6 +103,15 @@ func (f fault) String() string {
 		return fmt.Sprintf("membership %s %s", f.Mode, f.Remove)
 	}
 	return string(f.Kind)
+}
+
+// groupsString shows partition sides as [n1 n2 | n3 n4 n5].
+func groupsString(groups [][]string) string {
+	sides := make([]string, len(groups))
+	for i, g := range groups {
+		sides[i] = strings.Join(g, " ")
+	}
+	return "[" + strings.Join(sides, " | ") + "]"
 }
 
 func describeGrudge(g runtime.Grudge) string {

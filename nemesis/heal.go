@@ -52,6 +52,11 @@ func (n *Nemesis) heal(ctx context.Context, f fault) error {
 	case Pause:
 		return n.resumePaused(ctx)
 	case Clock:
+		if f.Grudge != nil {
+			if err := n.healPartitions(ctx); err != nil {
+				return errors.Join(err, n.resetClocks(ctx, f.Targets))
+			}
+		}
 		return n.resetClocks(ctx, f.Targets)
 	case Membership:
 		_, err := n.reconcileMembership(ctx)

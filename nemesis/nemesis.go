@@ -158,7 +158,11 @@ func (n *Nemesis) apply(ctx context.Context, f fault) error {
 		}
 		return errors.Join(errs...)
 	case Clock:
-		return n.setClocks(ctx, f, 1)
+		if err := n.setClocks(ctx, f, 1); err != nil || f.Grudge == nil {
+			return err
+		}
+		n.mark(func(d *damage) { d.partitioned = true })
+		return c.Partition(ctx, f.Grudge)
 	case Membership:
 		n.mark(func(d *damage) { d.membership = true })
 		return n.changeMembership(ctx, f)

@@ -133,6 +133,9 @@ func (p *planner) modes(k Kind, v view) []string {
 		m = []string{ClockBump, ClockStrobe}
 		if slow, fast := RateBounds(p.maxDrift); slow < fast {
 			m = append(m, ClockSkew)
+			if v.leader != "" && n >= 3 && slices.Contains(p.kinds, Partition) {
+				m = append(m, ClockSkewIsolateLeader)
+			}
 		}
 	case Membership:
 		voters := len(v.voters)
@@ -194,6 +197,16 @@ func (p *planner) targets(mode string, v view) []string {
 func (p *planner) clock(mode string, v view) fault {
 	f := fault{Kind: Clock, Mode: mode, OffsetsMs: map[string]int64{}, Rates: map[string]float64{}}
 	switch mode {
+	case ClockSkewIsolateLeader:
+		slow, fast := RateBounds(p.maxDrift)
+		for _, id := range v.nodes {
+			f.Rates[id], f.OffsetsMs[id] = fast, 0
+		}
+		f.Rates[v.leader] = slow
+		f.Targets = slices.Clone(v.nodes)
+		f.Groups = IsolateGroups(v.nodes, v.leader)
+		f.Grudge = GroupsGrudge(f.Groups)
+		return f
 	case ClockSkew:
 		// Every node is skewed: a random non-empty proper share runs at the
 		// slowest allowed rate, the rest at the fastest, so the worst pair

@@ -261,3 +261,36 @@ func TestEventValuesFollowTheHistoryContract(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+// TestSkewIsolateLeaderSlowsTheLeaderAndCutsItOff: the composite clock fault
+// runs the leader at the slowest allowed rate and everyone else at the
+// fastest, and isolates the leader; it is planned only when partitions were
+// asked for too.
+func TestSkewIsolateLeaderSlowsTheLeaderAndCutsItOff(t *testing.T) {
+	slow, fast := RateBounds(0.5)
+	p := newPlanner(Options{Kinds: []Kind{Clock, Partition}, MaxNodes: 5, MaxClockDrift: 0.5, Seed: 3}, five)
+	v := fiveView()
+	if !slices.Contains(p.modes(Clock, v), ClockSkewIsolateLeader) {
+		t.Fatalf("clock modes %v lack %s with partitions requested", p.modes(Clock, v), ClockSkewIsolateLeader)
+	}
+	f := p.clock(ClockSkewIsolateLeader, v)
+	for _, id := range v.nodes {
+		want := fast
+		if id == v.leader {
+			want = slow
+		}
+		if f.Rates[id] != want || f.OffsetsMs[id] != 0 {
+			t.Errorf("%s: rate %g offset %d, want rate %g offset 0", id, f.Rates[id], f.OffsetsMs[id], want)
+		}
+	}
+	if !reflect.DeepEqual(f.Grudge, GroupsGrudge(IsolateGroups(v.nodes, v.leader))) {
+		t.Errorf("grudge %v does not isolate the leader %s", f.Grudge, v.leader)
+	}
+	if ev := f.eventValue(); ev["grudge"] == nil || ev["rates"] == nil {
+		t.Errorf("event value %v lacks the rates or the grudge", ev)
+	}
+	clockOnly := newPlanner(Options{Kinds: []Kind{Clock}, MaxNodes: 5, MaxClockDrift: 0.5}, five)
+	if slices.Contains(clockOnly.modes(Clock, v), ClockSkewIsolateLeader) {
+		t.Error("skew-isolate-leader planned although partitions were not requested")
+	}
+}

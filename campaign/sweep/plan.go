@@ -111,6 +111,12 @@ func applyExposure(c *campaign.Options, e bugs.Exposure) {
 	if e.Interval > 0 {
 		c.Interval = e.Interval
 	}
+	if e.MaxClockDrift > 0 {
+		c.MaxClockDrift = e.MaxClockDrift
+	}
+	if e.RequestTimeout > 0 {
+		c.RequestTimeout = e.RequestTimeout
+	}
 }
 
 func (o Options) bugCampaign(b bugs.Bug, i int) campaign.Options {

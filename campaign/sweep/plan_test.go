@@ -105,6 +105,12 @@ func TestPlanPairsEveryBugWithItsExposure(t *testing.T) {
 			if wantInterval := cmp.Or(e.Interval, o.Interval); c.Interval != wantInterval {
 				t.Errorf("%s %s: interval %s, want %s", p.Role, p.Bug, c.Interval, wantInterval)
 			}
+			if e.MaxClockDrift > 0 && c.MaxClockDrift != e.MaxClockDrift {
+				t.Errorf("%s %s: max clock drift %g, want the exposure's %g", p.Role, p.Bug, c.MaxClockDrift, e.MaxClockDrift)
+			}
+			if e.RequestTimeout > 0 && c.RequestTimeout != e.RequestTimeout {
+				t.Errorf("%s %s: request timeout %s, want the exposure's %s", p.Role, p.Bug, c.RequestTimeout, e.RequestTimeout)
+			}
 			wantBugs, wantName := "["+p.Bug+"]", "sweep-"+p.Bug
 			if p.Role == RoleBaseline {
 				wantBugs, wantName = "[]", "sweep-baseline-"+p.Bug

@@ -38,6 +38,14 @@ type Exposure struct {
 	Keys        int
 	Concurrency int
 	Interval    time.Duration
+	// MaxClockDrift, when set, replaces --max-clock-drift: raftd's drift
+	// bound, which also bounds the clock nemesis' rate skew. A wider bound
+	// lets the nemesis skew clocks further while a correct lease stays safe.
+	MaxClockDrift float64
+	// RequestTimeout, when set, replaces --request-timeout: a short one keeps
+	// clients from waiting out a deposed leader, so reads reach it while its
+	// lease is (wrongly) still held.
+	RequestTimeout time.Duration
 }
 
 // Catalogue lists every planted bug, in a stable order.
@@ -46,8 +54,8 @@ var Catalogue = []Bug{
 		Exposed: "partition isolating the leader", ClientSees: "stale reads: a read misses an acknowledged write",
 		Exposure: Exposure{Nemesis: "partition", Workload: "register", ReadMode: "readindex"}},
 	{Name: "lease-ignores-drift", What: "the lease length trusts the node's own clock rate and ignores --max-clock-drift",
-		Exposed: "clock rate skew plus a partition isolating the leader", ClientSees: "stale reads served under an expired lease",
-		Exposure: Exposure{Nemesis: "partition,clock", Workload: "register", ReadMode: "lease", Keys: 3, Interval: 2 * time.Second}},
+		Exposed: "clock rate skew plus a partition isolating the leader (the clock nemesis' skew-isolate-leader)", ClientSees: "stale reads served under an expired lease",
+		Exposure: Exposure{Nemesis: "partition,clock", Workload: "register", ReadMode: "lease", Keys: 3, Interval: 2 * time.Second, MaxClockDrift: 0.8, RequestTimeout: 250 * time.Millisecond}},
 	{Name: "read-before-noop", What: "ReadIndex is served before the leader has committed an entry of its term",
 		Exposed: "leader change (partition or kill) during writes", ClientSees: "stale reads right after an election",
 		Exposure: Exposure{Nemesis: "partition,kill,pause", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
