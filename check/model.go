@@ -87,15 +87,10 @@ var registerModel = porcupine.Model{
 		}
 		return false, s
 	},
-	Hash:              func(state any) uint64 { return hashString(state.(string)) },
-	DescribeOperation: describeOperation,
-	DescribeState:     func(state any) string { return describeValue(state.(string)) },
-	DescribeOperationMetadata: func(meta any) string {
-		if m, ok := meta.(*opMeta); ok {
-			return m.String()
-		}
-		return ""
-	},
+	Hash:                      func(state any) uint64 { return hashString(state.(string)) },
+	DescribeOperation:         describeOperation,
+	DescribeState:             func(state any) string { return describeValue(state.(string)) },
+	DescribeOperationMetadata: describeOpMeta,
 }
 
 // setModel is a grow-only set (a *collection).
@@ -112,16 +107,11 @@ var setModel = porcupine.Model{
 		}
 		return false, s
 	},
-	Equal:             func(a, b any) bool { return sameSet(a.(*collection), b.(*collection)) },
-	Hash:              func(state any) uint64 { return state.(*collection).hash() },
-	DescribeOperation: describeOperation,
-	DescribeState:     func(state any) string { return describeList(sortedElems(state.(*collection)), "{", "}") },
-	DescribeOperationMetadata: func(meta any) string {
-		if m, ok := meta.(*opMeta); ok {
-			return m.String()
-		}
-		return ""
-	},
+	Equal:                     func(a, b any) bool { return sameSet(a.(*collection), b.(*collection)) },
+	Hash:                      func(state any) uint64 { return state.(*collection).hash() },
+	DescribeOperation:         describeOperation,
+	DescribeState:             func(state any) string { return describeList(sortedElems(state.(*collection)), "{", "}") },
+	DescribeOperationMetadata: describeOpMeta,
 }
 
 // appendModel is a list that only grows at its end (a *collection); a read
@@ -139,16 +129,11 @@ var appendModel = porcupine.Model{
 		}
 		return false, s
 	},
-	Equal:             func(a, b any) bool { return sameList(a.(*collection), b.(*collection)) },
-	Hash:              func(state any) uint64 { return state.(*collection).hash() },
-	DescribeOperation: describeOperation,
-	DescribeState:     func(state any) string { return describeList(state.(*collection).elems(), "[", "]") },
-	DescribeOperationMetadata: func(meta any) string {
-		if m, ok := meta.(*opMeta); ok {
-			return m.String()
-		}
-		return ""
-	},
+	Equal:                     func(a, b any) bool { return sameList(a.(*collection), b.(*collection)) },
+	Hash:                      func(state any) uint64 { return state.(*collection).hash() },
+	DescribeOperation:         describeOperation,
+	DescribeState:             func(state any) string { return describeList(state.(*collection).elems(), "[", "]") },
+	DescribeOperationMetadata: describeOpMeta,
 }
 
 func hashString(s string) uint64 {
@@ -201,4 +186,13 @@ func describeList(list []string, open, close string) string {
 	head := strings.Join(list[:3], " ")
 	tail := strings.Join(list[len(list)-(maxListShown-4):], " ")
 	return fmt.Sprintf("%s%s … (%d elements) … %s%s", open, head, len(list), tail, close)
+}
+
+// describeOpMeta shows an operation's history line, node and outcome in
+// Porcupine's visualization.
+func describeOpMeta(meta any) string {
+	if m, ok := meta.(*opMeta); ok {
+		return m.String()
+	}
+	return ""
 }

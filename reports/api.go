@@ -11,15 +11,8 @@ import (
 )
 
 func (s *Server) handleAPIRuns(w http.ResponseWriter, r *http.Request) {
-	f, err := parseRunFilter(r.URL.Query())
-	if err != nil {
-		field, _ := asFieldError(err)
-		s.httpError(w, r, http.StatusBadRequest, field, strings.TrimPrefix(err.Error(), field+": "))
-		return
-	}
-	all, err := s.listRuns()
-	if err != nil {
-		s.httpError(w, r, http.StatusInternalServerError, "store", err.Error())
+	f, all, ok := s.filteredRuns(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, paginate(all, f))

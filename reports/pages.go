@@ -161,16 +161,26 @@ func filterQuery(f runFilter, page int) string {
 	return "/?" + q.Encode()
 }
 
-func (s *Server) handleRunsPage(w http.ResponseWriter, r *http.Request) {
+// filteredRuns parses the runs filter of a page or API request and lists
+// the store; on a bad filter or an unreadable store it has answered already.
+func (s *Server) filteredRuns(w http.ResponseWriter, r *http.Request) (runFilter, []RunSummary, bool) {
 	f, err := parseRunFilter(r.URL.Query())
 	if err != nil {
 		field, _ := asFieldError(err)
 		s.httpError(w, r, http.StatusBadRequest, field, strings.TrimPrefix(err.Error(), field+": "))
-		return
+		return f, nil, false
 	}
 	all, err := s.listRuns()
 	if err != nil {
 		s.httpError(w, r, http.StatusInternalServerError, "store", err.Error())
+		return f, nil, false
+	}
+	return f, all, true
+}
+
+func (s *Server) handleRunsPage(w http.ResponseWriter, r *http.Request) {
+	f, all, ok := s.filteredRuns(w, r)
+	if !ok {
 		return
 	}
 	p := paginate(all, f)
