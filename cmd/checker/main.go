@@ -1,8 +1,9 @@
 // Command checker is Faultline's command line: `checker run` runs a fault
 // campaign against a raftd cluster and prints its verdict, `checker check`
 // re-checks any history in the DESIGN.md contract, `checker bugs` lists the
-// planted bugs, `checker gc` removes leftover containers and networks, and
-// `checker serve` browses the store of runs.
+// planted bugs, `checker gc` removes leftover containers and networks,
+// `checker serve` browses the store of runs, and `checker sweep` runs every
+// planted bug's exposure plus no-bug controls and prints the detection matrix.
 //
 // It owns flags, usage, exit codes and the terminal display only; campaigns
 // belong to package campaign, verdicts to check, reports to reports.

@@ -175,6 +175,21 @@ func exposureCommand(b bugs.Bug) string {
 	if e.Read != "" {
 		parts = append(parts, "--read "+e.Read)
 	}
+	if e.Keys > 0 {
+		parts = append(parts, fmt.Sprintf("--keys %d", e.Keys))
+	}
+	if e.Concurrency > 0 {
+		parts = append(parts, fmt.Sprintf("--concurrency %d", e.Concurrency))
+	}
+	if e.Interval > 0 {
+		parts = append(parts, "--interval "+e.Interval.String())
+	}
+	if e.MaxClockDrift > 0 {
+		parts = append(parts, fmt.Sprintf("--max-clock-drift %g", e.MaxClockDrift))
+	}
+	if e.RequestTimeout > 0 {
+		parts = append(parts, "--request-timeout "+e.RequestTimeout.String())
+	}
 	return strings.Join(parts, " ")
 }
 
