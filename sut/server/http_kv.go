@@ -38,7 +38,9 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, cmd kv.Command, r
 	writeJSON(w, http.StatusOK, reply(res))
 }
 
-func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
+// valueBody reads a {"value": v} body; on a bad one it has answered 400
+// naming the field.
+func valueBody(w http.ResponseWriter, r *http.Request) (any, bool) {
 	fields, err := bodyFields(w, r)
 	if err == nil {
 		err = knownFields(fields, "value")
@@ -49,6 +51,14 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	return value, true
+}
+
+func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
+	value, ok := valueBody(w, r)
+	if !ok {
 		return
 	}
 	s.write(w, r, kv.Command{Op: kv.OpPut, Key: r.PathValue("key"), Value: value},
@@ -82,16 +92,8 @@ func (s *Server) handleCas(w http.ResponseWriter, r *http.Request) {
 
 // handleAppend answers {"value": the list after the append}.
 func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request) {
-	fields, err := bodyFields(w, r)
-	if err == nil {
-		err = knownFields(fields, "value")
-	}
-	var value any
-	if err == nil {
-		value, err = jsonValue(fields, "value")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	value, ok := valueBody(w, r)
+	if !ok {
 		return
 	}
 	s.write(w, r, kv.Command{Op: kv.OpAppend, Key: r.PathValue("key"), Value: value},
