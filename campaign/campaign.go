@@ -238,7 +238,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		ReadLocal:   o.Read == "local",
 		Seed:        o.Seed,
 	}
-	kinds, _ := nemesis.ParseKinds(o.Nemesis) // validated by Options.Validate
+	sel, _ := nemesis.ParseSelection(o.Nemesis) // validated by Options.Validate
 	c.env = nemesis.Env{
 		Cluster: cluster,
 		Admin:   client.New(clusterAddrs(cluster), client.Options{Timeout: o.RequestTimeout, ClientID: "nemesis"}),
@@ -246,7 +246,8 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		Log:     c.log.With("part", "nemesis"),
 	}
 	nem := nemesis.New(c.env, nemesis.Options{
-		Kinds:         kinds,
+		Kinds:         sel.Kinds,
+		Modes:         sel.Modes,
 		Interval:      o.Interval,
 		Seed:          o.Seed + 1, // its own stream, still fixed by --seed
 		MaxNodes:      o.Nodes,

@@ -62,3 +62,65 @@ func TestOptionsValidateNamesFlags(t *testing.T) {
 		t.Errorf("no kinds need no interval: %v", err)
 	}
 }
+
+func TestParseSelectionLimitsKindsToModes(t *testing.T) {
+	sel, err := ParseSelection("clock:skew-isolate-leader, partition:one-way,partition:isolate-leader,kill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Kind{Partition, Clock, Kill}; !reflect.DeepEqual(sel.Kinds, want) {
+		t.Errorf("kinds %v, want %v", sel.Kinds, want)
+	}
+	// Modes come out in the kind's own order, whatever the order written.
+	want := map[Kind][]string{Partition: {TopoOneWay, TopoIsolateLeader}, Clock: {ClockSkewIsolateLeader}}
+	if !reflect.DeepEqual(sel.Modes, want) {
+		t.Errorf("modes %v, want %v", sel.Modes, want)
+	}
+	if got := sel.String(); got != "partition:one-way,partition:isolate-leader,clock:skew-isolate-leader,kill" {
+		t.Errorf("String() = %q", got)
+	}
+	// A kind named bare as well plays every mode.
+	if sel, _ := ParseSelection("partition,partition:one-way"); sel.Modes != nil {
+		t.Errorf("bare kind limited to %v", sel.Modes)
+	}
+	for _, bad := range []string{"partition:", "partition:sideways", "kill:everyone", ":leader"} {
+		if _, err := ParseSelection(bad); err == nil || !strings.Contains(err.Error(), "--nemesis") {
+			t.Errorf("ParseSelection(%q) = %v, want an error naming --nemesis", bad, err)
+		}
+	}
+	if _, err := ParseSelection("partition:sideways"); err == nil || !strings.Contains(err.Error(), TopoIsolateLeader) {
+		t.Errorf("an unknown mode's error should list the kind's modes: %v", err)
+	}
+}
+
+func TestPlannerPlaysOnlySelectedModes(t *testing.T) {
+	sel, err := ParseSelection("partition:isolate-leader,clock:skew-isolate-leader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPlanner(Options{Kinds: sel.Kinds, Modes: sel.Modes, Seed: 7, MaxNodes: 5, MaxClockDrift: 0.5}, nil)
+	v := view{nodes: []string{"n1", "n2", "n3"}, voters: []string{"n1", "n2", "n3"}, leader: "n2"}
+	seen := map[string]bool{}
+	for range 50 {
+		f, ok := p.next(v)
+		if !ok {
+			t.Fatal("no fault planned")
+		}
+		seen[string(f.Kind)+":"+f.Mode] = true
+	}
+	want := map[string]bool{"partition:isolate-leader": true, "clock:skew-isolate-leader": true}
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("planned %v, want exactly %v", seen, want)
+	}
+	// The composite clock fault partitions, so asking for it by name is
+	// enough even without the partition kind.
+	sel, _ = ParseSelection("clock:skew-isolate-leader")
+	p = newPlanner(Options{Kinds: sel.Kinds, Modes: sel.Modes, Seed: 7, MaxNodes: 5, MaxClockDrift: 0.5}, nil)
+	if f, ok := p.next(v); !ok || f.Mode != ClockSkewIsolateLeader {
+		t.Errorf("planned %+v, %v; want skew-isolate-leader", f, ok)
+	}
+	// Without a leader the selected mode does not apply: nothing is planned.
+	if f, ok := p.next(view{nodes: v.nodes, voters: v.voters}); ok {
+		t.Errorf("planned %+v with no leader known", f)
+	}
+}

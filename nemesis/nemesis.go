@@ -98,7 +98,7 @@ func (n *Nemesis) step(ctx context.Context) error {
 	n.opMu.Unlock()
 	if !ok {
 		n.log.Info("no fault applies to the cluster as it is; staying quiet",
-			"kinds", FormatKinds(n.opt.Kinds), "nodes", v.nodes, "voters", v.voters)
+			"nemesis", Selection{Kinds: n.opt.Kinds, Modes: n.opt.Modes}.String(), "nodes", v.nodes, "voters", v.voters)
 		return nil
 	}
 	a, err := n.start(ctx, f)

@@ -14,7 +14,10 @@ import (
 
 // Options configure the schedule.
 type Options struct {
-	Kinds []Kind // from ParseKinds (--nemesis); empty: no faults
+	Kinds []Kind // from ParseSelection (--nemesis); empty: no faults
+	// Modes limits a kind to some of its modes (--nemesis kind:mode); a
+	// kind absent here plays all of its modes.
+	Modes map[Kind][]string
 	// Interval is both how long a fault is held and the quiet time between
 	// two faults (--interval).
 	Interval time.Duration
@@ -42,6 +45,16 @@ func (o Options) Validate() error {
 	for _, k := range o.Kinds {
 		if _, err := ParseKinds(string(k)); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for k, modes := range o.Modes {
+		if !slices.Contains(o.Kinds, k) {
+			errs = append(errs, fmt.Errorf("--nemesis: modes given for %s, which is not among the kinds", k))
+		}
+		for _, m := range modes {
+			if !slices.Contains(KindModes(k), m) {
+				errs = append(errs, fmt.Errorf("--nemesis: %q is not a mode of %s", m, k))
+			}
 		}
 	}
 	return errors.Join(errs...)

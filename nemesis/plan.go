@@ -34,6 +34,7 @@ const minVoters = 3
 type planner struct {
 	rng      *rand.Rand
 	kinds    []Kind
+	selected map[Kind][]string // kinds limited to some modes (Options.Modes)
 	maxNodes int
 	maxDrift float64
 	nextID   int // numeric suffix of the next fresh node id
@@ -43,6 +44,7 @@ func newPlanner(opt Options, initial []string) *planner {
 	return &planner{
 		rng:      rand.New(rand.NewPCG(uint64(opt.Seed), 0x6e656d65736973)),
 		kinds:    opt.Kinds,
+		selected: opt.Modes,
 		maxNodes: opt.MaxNodes,
 		maxDrift: opt.MaxClockDrift,
 		nextID:   nextNodeNumber(initial),
@@ -99,8 +101,22 @@ func (p *planner) next(v view) (fault, bool) {
 	return fault{Kind: k, Mode: mode, Targets: p.targets(mode, v)}, true
 }
 
-// modes lists the variants of kind k that make sense for v, in a fixed order.
+// modes lists the variants of kind k the planner may play on v: those that
+// make sense for v, limited to the selected ones when --nemesis named modes.
 func (p *planner) modes(k Kind, v view) []string {
+	all := p.allModes(k, v)
+	chosen, limited := p.selected[k]
+	if !limited {
+		return all
+	}
+	return slices.DeleteFunc(all, func(m string) bool { return !slices.Contains(chosen, m) })
+}
+
+// asked reports whether --nemesis named mode of kind k explicitly.
+func (p *planner) asked(k Kind, mode string) bool { return slices.Contains(p.selected[k], mode) }
+
+// allModes lists the variants of kind k that make sense for v, in a fixed order.
+func (p *planner) allModes(k Kind, v view) []string {
 	n := len(v.nodes)
 	var m []string
 	switch k {
@@ -133,7 +149,9 @@ func (p *planner) modes(k Kind, v view) []string {
 		m = []string{ClockBump, ClockStrobe}
 		if slow, fast := RateBounds(p.maxDrift); slow < fast {
 			m = append(m, ClockSkew)
-			if v.leader != "" && n >= 3 && slices.Contains(p.kinds, Partition) {
+			// The composite partitions too, so it is played only when
+			// partitions were asked for, as a kind or as this mode.
+			if v.leader != "" && n >= 3 && (slices.Contains(p.kinds, Partition) || p.asked(Clock, ClockSkewIsolateLeader)) {
 				m = append(m, ClockSkewIsolateLeader)
 			}
 		}
