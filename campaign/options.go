@@ -105,7 +105,8 @@ func (o Options) CampaignName() string {
 	if o.Name != "" {
 		return o.Name
 	}
-	n := o.Workload + "-" + strings.ReplaceAll(o.Nemesis, ",", "+")
+	// "partition:isolate-leader,kill" names "register-partition_isolate-leader+kill".
+	n := o.Workload + "-" + strings.NewReplacer(",", "+", ":", "_").Replace(o.Nemesis)
 	if o.Workload == "" || o.Nemesis == "" {
 		n = "campaign"
 	}

@@ -83,6 +83,10 @@ func TestCampaignName(t *testing.T) {
 	if got := o.CampaignName(); got != "append-partition+kill" {
 		t.Fatalf("got %q", got)
 	}
+	o.Nemesis = "partition:isolate-leader,kill"
+	if got := o.CampaignName(); got != "append-partition_isolate-leader+kill" || !safeName.MatchString(got) {
+		t.Fatalf("got %q, want a safe directory name", got)
+	}
 	o.Name = "mine"
 	if got := o.CampaignName(); got != "mine" {
 		t.Fatalf("got %q", got)
