@@ -9,12 +9,16 @@ import (
 // This file drives membership changes on the leader: a new server first joins
 // as a learner; once it has caught up, the leader appends the joint
 // configuration C(old,new); once that commits, it appends C(new). A removal
-// goes straight to C(old,new) and then C(new). Only one change is in flight.
+// goes straight to C(old,new) and then C(new). A replacement (Add and Remove
+// together) is one change: the new server joins as a learner, then a single
+// C(old,new) brings it in and takes the other out, then C(new). Only one
+// change is in flight.
 
 // ProposeMembership starts a membership change. It returns ErrNotLeader,
 // ErrChangeInProgress, or an error describing an invalid change. Adding a
 // server that is already a learner re-arms its promotion (how a server
-// finishes an addition begun under an earlier leader).
+// finishes an addition begun under an earlier leader), with the removal
+// given now, if any.
 func (n *RawNode) ProposeMembership(c MembershipChange) error {
 	if n.role != Leader {
 		return ErrNotLeader
@@ -28,11 +32,11 @@ func (n *RawNode) ProposeMembership(c MembershipChange) error {
 	cur := n.membership
 	switch {
 	case c.Add != "" && cur.IsLearner(c.Add):
-		n.pendingPromotion = c.Add
+		n.pendingPromotion, n.pendingRemoval = c.Add, c.Remove
 		n.maybeAdvanceMembership()
 	case c.Add != "":
 		n.appendConfig(cur.withLearner(c.Add, c.Addr))
-		n.pendingPromotion = c.Add
+		n.pendingPromotion, n.pendingRemoval = c.Add, c.Remove
 	case cur.IsLearner(c.Remove):
 		// A learner never counts in any majority: drop it in one step.
 		n.appendConfig(cur.withoutLearner(c.Remove))
@@ -85,13 +89,15 @@ func (n *RawNode) maybeAdvanceMembership() {
 		id := n.pendingPromotion
 		pr := n.prs[id]
 		if !m.IsLearner(id) {
-			n.pendingPromotion = ""
+			n.pendingPromotion, n.pendingRemoval = "", ""
 			return
 		}
 		if pr == nil || pr.match < n.log.committed {
 			return // still catching up
 		}
-		n.pendingPromotion = ""
-		n.appendConfig(n.nextVoterConfig(append(slices.Clone(m.Voters), id)))
+		gone := n.pendingRemoval
+		n.pendingPromotion, n.pendingRemoval = "", ""
+		voters := slices.DeleteFunc(slices.Clone(m.Voters), func(v string) bool { return v == gone })
+		n.appendConfig(n.nextVoterConfig(append(voters, id)))
 	}
 }

@@ -51,7 +51,7 @@ func (n *RawNode) setMembership(m Membership, index, term uint64) {
 	if n.role == Leader {
 		n.syncProgress()
 		if n.pendingPromotion != "" && !m.IsLearner(n.pendingPromotion) {
-			n.pendingPromotion = ""
+			n.pendingPromotion, n.pendingRemoval = "", ""
 		}
 	}
 }

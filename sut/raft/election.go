@@ -123,7 +123,7 @@ func (n *RawNode) becomeLeader() {
 func (n *RawNode) stepDownCleanup() {
 	n.dropAllReads()
 	n.prs = nil
-	n.pendingPromotion = ""
+	n.pendingPromotion, n.pendingRemoval = "", ""
 }
 
 // tickLeader: heartbeats (each one a read round) and check-quorum.

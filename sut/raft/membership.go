@@ -8,8 +8,9 @@ import (
 	"sort"
 )
 
-// MembershipChange asks the leader to add one server (Add with its Addr) or to
-// remove one (Remove). Exactly one of Add and Remove is set.
+// MembershipChange asks the leader to add one server (Add with its Addr), to
+// remove one (Remove), or to replace voter Remove by Add in a single joint
+// change (both set).
 type MembershipChange struct {
 	Add    string
 	Addr   string
@@ -160,7 +161,18 @@ func (m Membership) leaveJoint() Membership {
 func (m Membership) validateChange(c MembershipChange) error {
 	switch {
 	case c.Add != "" && c.Remove != "":
-		return errors.New("membership change: set exactly one of Add and Remove, not both")
+		switch {
+		case c.Addr == "":
+			return fmt.Errorf("membership change: Add %q needs an Addr", c.Add)
+		case c.Add == c.Remove:
+			return fmt.Errorf("membership change: cannot add and remove %q at once", c.Add)
+		case m.IsVoter(c.Add):
+			return fmt.Errorf("membership change: %q is already a voter", c.Add)
+		case !m.IsVoter(c.Remove):
+			// A learner leaves without a joint phase: replacing one is two
+			// separate changes.
+			return fmt.Errorf("membership change: Remove %q must be a voter when Add is set too", c.Remove)
+		}
 	case c.Add == "" && c.Remove == "":
 		return errors.New("membership change: set one of Add and Remove")
 	case c.Add != "":

@@ -321,7 +321,7 @@ func TestProposeMembershipValidation(t *testing.T) {
 		{Add: "n4"},
 		{Add: "n2", Addr: "x"},
 		{Remove: "n9"},
-		{Add: "n4", Addr: "a", Remove: "n2"},
+		{Add: "n4", Addr: "a", Remove: "n9"}, // a replacement removes a voter
 	} {
 		if err := net.node("n1").ProposeMembership(c); err == nil || errors.Is(err, ErrNotLeader) {
 			t.Errorf("change %+v accepted: %v", c, err)

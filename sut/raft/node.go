@@ -44,6 +44,7 @@ type RawNode struct {
 	// Leader state.
 	prs              map[string]*progress
 	pendingPromotion string // learner to turn into a voter once caught up
+	pendingRemoval   string // voter that leaves in the same joint change as that promotion
 	reads            readState
 
 	// Follower: snapshot being received in chunks.
