@@ -16,7 +16,10 @@ type Status struct {
 	Leader  string `json:"leader"`
 	Commit  uint64 `json:"commit"`
 	Applied uint64 `json:"applied"`
-	Config  struct {
+	// LastIndex is the node's last log index: a leader has committed what
+	// it had appended once Commit reaches it.
+	LastIndex uint64 `json:"last_index"`
+	Config    struct {
 		Voters   []string `json:"voters"`
 		Learners []string `json:"learners"`
 		Joint    bool     `json:"joint"`
@@ -58,6 +61,17 @@ func (c *Client) RemoveMember(ctx context.Context, id string) error {
 	return c.members(ctx, map[string]string{"remove": id})
 }
 
+// ReplaceMember asks the leader to replace voter remove by node add (peers
+// reach it at peerAddr) in one joint-consensus change: add joins as a
+// learner, then a single C(old,new) brings it in and takes remove out. It
+// waits for the answer, which comes once C(new) is committed.
+func (c *Client) ReplaceMember(ctx context.Context, add, peerAddr, remove string) error {
+	if add == "" || peerAddr == "" || strings.ContainsAny(add, "=,") || remove == "" {
+		return &Error{Definite: true, Msg: fmt.Sprintf("ReplaceMember: bad id %q, peer address %q or removed id %q", add, peerAddr, remove)}
+	}
+	return c.members(ctx, map[string]string{"add": add + "=" + peerAddr, "remove": remove})
+}
+
 // members sends a membership change. It is not a session write: an
 // indefinite answer is never re-sent.
 func (c *Client) members(ctx context.Context, body map[string]string) error {
@@ -80,4 +94,38 @@ func (c *Client) SetClock(ctx context.Context, id string, offsetMs int64, rate f
 	}
 	_, err = c.do(ctx, call{method: http.MethodPost, path: "/fault/clock", body: b, node: id, timeout: c.opt.Timeout})
 	return err
+}
+
+// Slow is a node's slow-node fault (POST /fault/slow): delays in
+// milliseconds before each synced WAL write (FsyncMs), before each batch of
+// committed entries reaches the state machine (ApplyMs) and before each peer
+// message leaves (NetMs). Zero is no delay.
+type Slow struct {
+	FsyncMs int64 `json:"fsync_ms"`
+	ApplyMs int64 `json:"apply_ms"`
+	NetMs   int64 `json:"net_ms"`
+}
+
+// SetSlow replaces node id's slow-node delays (Slow{} heals them all). The
+// node must run with --fault-injection.
+func (c *Client) SetSlow(ctx context.Context, id string, d Slow) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return &Error{Definite: true, Msg: err.Error(), Err: err}
+	}
+	_, err = c.do(ctx, call{method: http.MethodPost, path: "/fault/slow", body: b, node: id, timeout: c.opt.Timeout})
+	return err
+}
+
+// GetSlow asks node id for the slow-node delays in force.
+func (c *Client) GetSlow(ctx context.Context, id string) (Slow, error) {
+	r, err := c.do(ctx, call{method: http.MethodGet, path: "/fault/slow", node: id, timeout: c.opt.Timeout})
+	if err != nil {
+		return Slow{}, err
+	}
+	var d Slow
+	if err := json.Unmarshal(r.body, &d); err != nil {
+		return Slow{}, &Error{Definite: true, Node: id, Status: r.status, Msg: "decoding /fault/slow: " + err.Error(), Err: err}
+	}
+	return d, nil
 }

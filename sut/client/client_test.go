@@ -552,6 +552,15 @@ func TestAdminCalls(t *testing.T) {
 	if err := c.AddMember(ctx, "n=3", "x:1"); !IsDefinite(err) {
 		t.Fatalf("bad member id accepted: %v", err)
 	}
+	if err := c.ReplaceMember(ctx, "n4", "n4:7000", "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if r := nodes[1].requests(); r[2].body["add"] != "n4=n4:7000" || r[2].body["remove"] != "n1" {
+		t.Fatalf("replace request %+v", r[2])
+	}
+	if err := c.ReplaceMember(ctx, "n4", "n4:7000", ""); !IsDefinite(err) {
+		t.Fatalf("replacement without a removed id accepted: %v", err)
+	}
 
 	// Clock faults go to the named node only, even when it is no leader.
 	nodes[0].set(ok200)
@@ -566,6 +575,18 @@ func TestAdminCalls(t *testing.T) {
 	nodes[0].set(jsonAnswer(404, `404 page not found`))
 	if err := c.SetClock(ctx, "n1", 1, 1); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("clock fault on a node without fault injection: %v", err)
+	}
+
+	// Slow-node faults too, with every delay in the body.
+	nodes[0].set(ok200)
+	if err := c.SetSlow(ctx, "n1", Slow{ApplyMs: 1500}); err != nil {
+		t.Fatal(err)
+	}
+	reqs = nodes[0].requests()
+	last = reqs[len(reqs)-1]
+	if last.path != "/fault/slow" || last.body["apply_ms"] != json.Number("1500") ||
+		last.body["fsync_ms"] != json.Number("0") || last.body["net_ms"] != json.Number("0") {
+		t.Fatalf("slow request %+v", last)
 	}
 }
 

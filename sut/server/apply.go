@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/faultline/faultline/sut/kv"
 	"github.com/faultline/faultline/sut/raft"
 	"github.com/faultline/faultline/sut/wal"
@@ -31,24 +33,64 @@ func (s *Server) newApplier(applied uint64, conf raft.Membership, st wal.State) 
 // requests waiting on them and takes a snapshot every SnapshotEvery entries.
 // It runs beside the drive loop so that applying never delays the next fsync
 // or heartbeat; reads wait until it has caught up with their read index.
+//
+// Under an apply delay (POST /fault/slow) a task is applied only once it has
+// waited that long since it arrived. The loop keeps taking tasks off applyQ
+// meanwhile, holding them in lagged in log order, so the drive loop is never
+// blocked by the lag: only the state machine is behind.
 func (s *Server) applyLoop() {
+	var lagged []laggedTask // arrived, not yet due; oldest first
 	for {
+		var due <-chan time.Time
+		var changed <-chan struct{}
+		var timer *time.Timer
+		if len(lagged) > 0 {
+			var wait time.Duration
+			wait, changed = s.slow.applyDue(lagged[0].arrived)
+			if wait <= 0 {
+				s.applyTask(lagged[0].task)
+				lagged[0] = laggedTask{}
+				lagged = lagged[1:]
+				continue
+			}
+			timer = time.NewTimer(wait)
+			due = timer.C
+		}
 		select {
 		case <-s.stop:
 			return
 		case task := <-s.applyQ:
-			s.applyHold.Lock()
-			if task.snapshot != nil {
-				s.install(task.snapshot)
+			if len(lagged) == 0 && !s.slow.applyDelayed() {
+				s.applyTask(task)
+			} else {
+				lagged = append(lagged, laggedTask{task: task, arrived: time.Now()})
 			}
-			for _, e := range task.entries {
-				s.applyEntry(e)
-			}
-			s.reg.setApplied(s.app.applied)
-			s.maybeSnapshot()
-			s.applyHold.Unlock()
+		case <-due:
+		case <-changed:
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
+}
+
+// laggedTask is a task held by the apply delay.
+type laggedTask struct {
+	task    applyTask
+	arrived time.Time
+}
+
+func (s *Server) applyTask(task applyTask) {
+	s.applyHold.Lock()
+	defer s.applyHold.Unlock()
+	if task.snapshot != nil {
+		s.install(task.snapshot)
+	}
+	for _, e := range task.entries {
+		s.applyEntry(e)
+	}
+	s.reg.setApplied(s.app.applied)
+	s.maybeSnapshot()
 }
 
 func (s *Server) install(snap *raft.Snapshot) {

@@ -109,7 +109,7 @@ func (s *Server) handleReady(rd raft.Ready, ls *loopState) error {
 		var early []raft.Message
 		early, late = splitReplication(rd.Messages)
 		if len(early) > 0 {
-			s.transport.Send(early)
+			s.sendPeers(early)
 		}
 	}
 
@@ -141,6 +141,9 @@ func (s *Server) handleReady(rd raft.Ready, ls *loopState) error {
 		s.log.Info("snapshot received", "index", rd.Snapshot.Meta.Index, "term", rd.Snapshot.Meta.Term, "bytes", len(rd.Snapshot.Data))
 	}
 	if !rd.HardState.IsEmpty() || len(rd.Entries) > 0 {
+		if rd.MustSync {
+			s.slow.waitSync(s.stop) // a slow disk (POST /fault/slow)
+		}
 		start := time.Now()
 		if err := s.wal.Save(rd.HardState, rd.Entries, rd.MustSync); err != nil {
 			return fmt.Errorf("persist %d entries and hard state: %w", len(rd.Entries), err)
@@ -179,7 +182,7 @@ func (s *Server) handleReady(rd raft.Ready, ls *loopState) error {
 
 	// 2. Send, now that what the messages promise is durable.
 	if len(late) > 0 {
-		s.transport.Send(late)
+		s.sendPeers(late)
 	}
 
 	// 3. Apply the rest, in order, on the applier goroutine.

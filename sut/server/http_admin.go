@@ -40,12 +40,17 @@ func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.statusBody().Config)
 }
 
+// parseMembershipChange reads {"add":"id=host:port"}, {"remove":"id"}, or
+// both: a replacement, done as one joint-consensus change (the new server
+// joins as a learner, then one C(old,new) brings it in and takes the other
+// out), which a nemesis needs to move to a configuration whose majorities
+// differ from the old one's by two servers.
 func parseMembershipChange(fields map[string]json.RawMessage) (raft.MembershipChange, error) {
 	var c raft.MembershipChange
 	_, hasAdd := fields["add"]
 	_, hasRemove := fields["remove"]
-	if hasAdd == hasRemove {
-		return c, errors.New(`body: give exactly one of field add ("id=host:port") or field remove ("id")`)
+	if !hasAdd && !hasRemove {
+		return c, errors.New(`body: give field add ("id=host:port"), field remove ("id"), or both`)
 	}
 	if hasAdd {
 		var spec string
@@ -60,7 +65,9 @@ func parseMembershipChange(fields map[string]json.RawMessage) (raft.MembershipCh
 			return c, fmt.Errorf("field add: address %q: %v", addr, err)
 		}
 		c.Add, c.Addr = id, addr
-		return c, nil
+		if !hasRemove {
+			return c, nil
+		}
 	}
 	if err := json.Unmarshal(fields["remove"], &c.Remove); err != nil || c.Remove == "" {
 		return c, errors.New(`field remove: want a non-empty string id`)

@@ -22,8 +22,9 @@ import (
 //	POST   /kv/{key}/cas       {"expect": a, "value": b} -> 200 {"ok": swapped}
 //	POST   /kv/{key}/append    {"value": v} -> 200 {"value": the list after the append}
 //	GET    /admin/status       StatusBody
-//	POST   /admin/members      {"add": "id=host:port"} | {"remove": "id"} -> 200 ConfigBody once C(new) commits
+//	POST   /admin/members      {"add": "id=host:port"} | {"remove": "id"} | both (one replacement) -> 200 ConfigBody once C(new) commits
 //	POST   /fault/clock        {"offset_ms": n, "rate": r} -> 200 ClockBody (only with --fault-injection; 404 otherwise)
+//	POST   /fault/slow         {"fsync_ms": n, "apply_ms": n, "net_ms": n} -> 200 SlowBody; GET answers SlowBody (both only with --fault-injection)
 //	POST   /raft/stream        the peer transport (transport.go)
 //
 // Failures, all {"error": "..."}: 400 bad input (naming the field or
@@ -49,6 +50,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/members", s.handleMembers)
 	if s.cfg.FaultInjection {
 		mux.HandleFunc("POST /fault/clock", s.handleFaultClock)
+		mux.HandleFunc("POST /fault/slow", s.handleFaultSlow)
+		mux.HandleFunc("GET /fault/slow", s.handleFaultSlowGet)
 	} else {
 		mux.HandleFunc("/fault/", func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "fault injection is disabled (start raftd with --fault-injection)")

@@ -91,16 +91,16 @@ func (s *Server) changeMembership(ctx context.Context, change raft.MembershipCha
 }
 
 // changeDone says when a committed configuration completes change: the
-// configuration is no longer joint and the server is a voter (add) or gone
-// (remove).
+// configuration is no longer joint, the added server is a voter and the
+// removed one is gone (both, for a replacement).
 func changeDone(c raft.MembershipChange) func(raft.Membership) bool {
 	return func(m raft.Membership) bool {
 		if m.Joint() {
 			return false
 		}
-		if c.Add != "" {
-			return slices.Contains(m.Voters, c.Add) && !slices.Contains(m.Learners, c.Add)
+		if c.Add != "" && (!slices.Contains(m.Voters, c.Add) || slices.Contains(m.Learners, c.Add)) {
+			return false
 		}
-		return !slices.Contains(m.Voters, c.Remove) && !slices.Contains(m.Learners, c.Remove)
+		return c.Remove == "" || !slices.Contains(m.Voters, c.Remove) && !slices.Contains(m.Learners, c.Remove)
 	}
 }

@@ -31,6 +31,7 @@ type Server struct {
 	// applyHold is held by the applier while it applies a batch; tests
 	// hold it to model a node whose state machine lags behind its log.
 	applyHold sync.Mutex
+	slow      slowFaults // POST /fault/slow: disk, apply and network delays
 
 	inbound   chan raft.Message
 	ops       chan func()        // closures run by the drive loop (proposals, reads, admin)
