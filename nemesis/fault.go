@@ -5,7 +5,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
 )
 
@@ -25,11 +27,15 @@ type fault struct {
 	Groups [][]string     // partition: the sides, when the topology has sides
 	Grudge runtime.Grudge // partition
 
-	Targets []string // kill, pause: nodes; clock: skewed nodes
+	Targets []string // kill, pause: nodes; clock: skewed nodes; slow: slowed nodes
 
 	OffsetsMs map[string]int64   // clock: offset per target
 	Rates     map[string]float64 // clock: rate per target
 	Flips     int                // clock strobe: sign flips during the hold
+
+	Step time.Duration // lag-isolate-leader: time between the laggers' cut (Targets) and the final one
+
+	Delays map[string]client.Slow // slow: the delays of each target
 
 	Remove string // membership: the voter removed
 	Add    string // membership: the node added
@@ -45,6 +51,9 @@ func (f fault) eventValue() map[string]any {
 			v["groups"] = f.Groups
 		}
 		v["grudge"] = f.Grudge
+		if f.Mode == TopoLagIsolateLeader {
+			v["laggers"], v["step_ms"] = f.Targets, float64(f.Step)/float64(time.Millisecond)
+		}
 	case Kill, Pause:
 		v["mode"] = f.Mode
 		v["nodes"] = f.Targets
@@ -59,11 +68,16 @@ func (f fault) eventValue() map[string]any {
 			v["groups"] = f.Groups
 			v["grudge"] = f.Grudge
 		}
+	case Slow:
+		return f.slowEventValue()
 	case Membership:
 		v["op"] = f.Mode
 		switch f.Mode {
-		case MemberReplace:
+		case MemberReplace, MemberSwap, MemberSwapPartition:
 			v["remove"], v["add"] = f.Remove, f.Add
+			if f.Grudge != nil {
+				v["groups"], v["grudge"] = f.Groups, f.Grudge
+			}
 		case MemberAdd:
 			v["node"] = f.Add
 		default:
@@ -77,6 +91,9 @@ func (f fault) eventValue() map[string]any {
 func (f fault) String() string {
 	switch f.Kind {
 	case Partition:
+		if f.Mode == TopoLagIsolateLeader {
+			return f.lagString()
+		}
 		if f.Groups != nil {
 			return fmt.Sprintf("partition %s %s", f.Mode, groupsString(f.Groups))
 		}
@@ -93,10 +110,14 @@ func (f fault) String() string {
 			desc += " + partition " + groupsString(f.Groups)
 		}
 		return desc
+	case Slow:
+		return f.slowString()
 	case Membership:
 		switch f.Mode {
-		case MemberReplace:
-			return fmt.Sprintf("membership replace %s by %s", f.Remove, f.Add)
+		case MemberReplace, MemberSwap:
+			return fmt.Sprintf("membership %s %s by %s", f.Mode, f.Remove, f.Add)
+		case MemberSwapPartition:
+			return fmt.Sprintf("membership %s %s by %s + partition %s", f.Mode, f.Remove, f.Add, groupsString(f.Groups))
 		case MemberAdd:
 			return "membership add " + f.Add
 		}

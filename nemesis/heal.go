@@ -59,8 +59,17 @@ func (n *Nemesis) heal(ctx context.Context, f fault) error {
 		}
 		return n.resetClocks(ctx, f.Targets)
 	case Membership:
+		if f.Grudge != nil {
+			// swap-partition: reunite the sides (and wake the fresh node,
+			// if its resume failed) before repairing the configuration.
+			if err := errors.Join(n.healPartitions(ctx), n.resumePaused(ctx)); err != nil {
+				return err
+			}
+		}
 		_, err := n.reconcileMembership(ctx)
 		return err
+	case Slow:
+		return n.healSlow(ctx, f)
 	}
 	return nil
 }
@@ -175,6 +184,9 @@ func (n *Nemesis) HealAll(ctx context.Context) error {
 	all := n.env.Cluster.Nodes()
 	slices.Sort(all)
 	step(fmt.Sprintf("reset clocks of %v", all), n.resetClocks(ctx, all))
+	if slowed := n.damaged(func(d *damage) map[string]bool { return d.slowed }); len(slowed) > 0 {
+		step(fmt.Sprintf("reset slowness of %v", slowed), n.resetSlow(ctx, slowed))
+	}
 	n.mu.Lock()
 	churned := n.damage.membership
 	n.mu.Unlock()

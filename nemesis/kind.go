@@ -15,11 +15,13 @@ const (
 	Membership Kind = "membership"
 	Kill       Kind = "kill"
 	Pause      Kind = "pause"
+	Slow       Kind = "slow" // a slow disk, state machine or network (slow.go)
 )
 
 // AllKinds lists every kind in a fixed order (the order matters: the seeded
-// schedule picks by index).
-var AllKinds = []Kind{Partition, Clock, Membership, Kill, Pause}
+// schedule picks by index). Slow came last so that the schedules of seeds
+// that name only the older kinds stay as they were.
+var AllKinds = []Kind{Partition, Clock, Membership, Kill, Pause, Slow}
 
 // Selection is a parsed --nemesis: the kinds to play and, for a kind named
 // with modes ("partition:isolate-leader"), the only modes it plays.

@@ -10,17 +10,28 @@ import (
 
 // changeMembership performs a planned membership change. Removal always
 // comes first in a replace or rejoin, so the voters never exceed MaxNodes.
+// A removed node keeps running until the fault ends (the heal's
+// reconciliation deletes it), as a server that missed its removal would in
+// a real cluster: it times out and campaigns, which a correct cluster
+// ignores. A rejoin must wipe it at once to add it back.
 func (n *Nemesis) changeMembership(ctx context.Context, f fault) error {
 	switch f.Mode {
 	case MemberAdd:
 		return n.addMember(ctx, f.Add)
 	case MemberRemove, MemberRemoveLeader:
-		return n.removeMember(ctx, f.Remove)
-	case MemberReplace, MemberRejoin:
+		return n.removeFromConfig(ctx, f.Remove)
+	case MemberReplace:
+		if err := n.removeFromConfig(ctx, f.Remove); err != nil {
+			return err
+		}
+		return n.addMember(ctx, f.Add)
+	case MemberRejoin:
 		if err := n.removeMember(ctx, f.Remove); err != nil {
 			return err
 		}
 		return n.addMember(ctx, f.Add)
+	case MemberSwap, MemberSwapPartition:
+		return n.swapMember(ctx, f)
 	}
 	return fmt.Errorf("unknown membership op %q", f.Mode)
 }
@@ -28,12 +39,30 @@ func (n *Nemesis) changeMembership(ctx context.Context, f fault) error {
 // addMember starts a fresh, empty node in join mode (the runtime wipes any
 // earlier data of that id) and asks the cluster to add it as a voter.
 func (n *Nemesis) addMember(ctx context.Context, id string) error {
+	if err := n.startFresh(ctx, id); err != nil {
+		return err
+	}
+	if err := n.env.Admin.AddMember(ctx, id, n.env.Cluster.PeerAddr(id)); err != nil {
+		return fmt.Errorf("add %s to the configuration: %w", id, err)
+	}
+	return nil
+}
+
+// startFresh starts an empty node in join mode and lets the admin client
+// reach it.
+func (n *Nemesis) startFresh(ctx context.Context, id string) error {
 	if err := n.env.Cluster.AddNode(ctx, id); err != nil {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
 	n.env.Admin.SetAddr(id, n.env.Cluster.ClientAddr(id))
-	if err := n.env.Admin.AddMember(ctx, id, n.env.Cluster.PeerAddr(id)); err != nil {
-		return fmt.Errorf("add %s to the configuration: %w", id, err)
+	return nil
+}
+
+// removeFromConfig takes id out of the configuration and leaves the node
+// running: it is a stray until the heal deletes it.
+func (n *Nemesis) removeFromConfig(ctx context.Context, id string) error {
+	if err := n.env.Admin.RemoveMember(ctx, id); err != nil {
+		return fmt.Errorf("remove %s from the configuration: %w", id, err)
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type damage struct {
 	killed      map[string]bool
 	paused      map[string]bool
 	skewed      map[string]bool
+	slowed      map[string]bool
 	membership  bool // a membership change may be unfinished
 }
 
@@ -58,6 +59,7 @@ func New(env Env, opt Options) *Nemesis {
 		plan: newPlanner(opt, env.Cluster.Nodes()),
 		damage: damage{
 			killed: map[string]bool{}, paused: map[string]bool{}, skewed: map[string]bool{},
+			slowed: map[string]bool{},
 		},
 	}
 }
@@ -137,6 +139,9 @@ func (n *Nemesis) apply(ctx context.Context, f fault) error {
 	c := n.env.Cluster
 	switch f.Kind {
 	case Partition:
+		if f.Mode == TopoLagIsolateLeader {
+			return n.applyLag(ctx, f) // lag.go
+		}
 		n.mark(func(d *damage) { d.partitioned = true })
 		return c.Partition(ctx, f.Grudge)
 	case Kill:
@@ -166,6 +171,8 @@ func (n *Nemesis) apply(ctx context.Context, f fault) error {
 	case Membership:
 		n.mark(func(d *damage) { d.membership = true })
 		return n.changeMembership(ctx, f)
+	case Slow:
+		return n.applySlow(ctx, f)
 	}
 	return fmt.Errorf("unknown fault kind %q", f.Kind)
 }

@@ -23,7 +23,7 @@ type Options struct {
 	Interval time.Duration
 	Seed     int64 // --seed: the same seed replays the same schedule
 	// MaxNodes is --nodes: membership changes keep the number of voters
-	// within [3, MaxNodes] (so with --nodes 3 there is no membership churn).
+	// within [3, MaxNodes] (so with --nodes 3 the only churn is swaps).
 	MaxNodes int
 	// MaxClockDrift is raftd's --max-clock-drift as a fraction (0.1 = 10%):
 	// rate skew stays within the bound of RateBounds.

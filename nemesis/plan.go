@@ -97,6 +97,8 @@ func (p *planner) next(v view) (fault, bool) {
 		return p.clock(mode, v), true
 	case Membership:
 		return p.membership(mode, v), true
+	case Slow:
+		return p.slow(mode, v), true
 	}
 	return fault{Kind: k, Mode: mode, Targets: p.targets(mode, v)}, true
 }
@@ -131,6 +133,7 @@ func (p *planner) allModes(k Kind, v view) []string {
 		if v.leader != "" {
 			m = append(m, TopoIsolateLeader)
 		}
+		m = append(m, p.lagModes(v)...) // lag.go
 	case Kill, Pause:
 		if n == 0 {
 			return nil
@@ -155,6 +158,8 @@ func (p *planner) allModes(k Kind, v view) []string {
 				m = append(m, ClockSkewIsolateLeader)
 			}
 		}
+	case Slow:
+		m = p.slowModes(v)
 	case Membership:
 		voters := len(v.voters)
 		if voters+1 <= p.maxNodes {
@@ -166,6 +171,7 @@ func (p *planner) allModes(k Kind, v view) []string {
 				m = append(m, MemberRemoveLeader)
 			}
 		}
+		m = append(m, p.swapModes(v)...) // swap.go
 	}
 	return m
 }
@@ -178,6 +184,8 @@ func (p *planner) partition(mode string, v view) fault {
 		f.Groups = IsolateGroups(nodes, p.pick(nodes))
 	case TopoIsolateLeader:
 		f.Groups = IsolateGroups(nodes, v.leader)
+	case TopoLagIsolateLeader:
+		return p.lagIsolateLeader(v) // lag.go: its grudge is one-way
 	case TopoHalves:
 		f.Groups = HalvesGroups(nodes)
 	case TopoRandomHalves:
@@ -269,6 +277,8 @@ func (p *planner) membership(mode string, v view) fault {
 	case MemberRejoin:
 		f.Remove = p.pick(v.voters)
 		f.Add = f.Remove
+	case MemberSwap, MemberSwapPartition:
+		return p.swap(mode, v)
 	}
 	return f
 }
