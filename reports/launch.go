@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/sut/bugs"
 )
 
@@ -91,8 +92,16 @@ var (
 	workloads    = []string{"register", "set", "append"}
 	readStyles   = []string{"", "local"}
 	readModes    = []string{"readindex", "lease", "log"}
-	nemesisKinds = []string{"partition", "clock", "membership", "kill", "pause"}
+	nemesisKinds = kindNames()
 )
+
+func kindNames() []string {
+	names := make([]string, len(nemesis.AllKinds))
+	for i, k := range nemesis.AllKinds {
+		names[i] = string(k)
+	}
+	return names
+}
 
 const (
 	maxNodes       = 9
@@ -199,25 +208,21 @@ func oneOf(s string, list []string) bool {
 	return false
 }
 
-// normalizeNemesis accepts "all", "none" or a comma list of kinds.
+// normalizeNemesis accepts what --nemesis does ("all", "none", or a comma
+// list of kinds, each optionally kind:mode) and writes it in canonical order.
 func normalizeNemesis(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "all" || s == "none" {
 		return s, nil
 	}
-	seen := map[string]bool{}
-	var kinds []string
-	for _, k := range strings.Split(s, ",") {
-		k = strings.TrimSpace(k)
-		if !oneOf(k, nemesisKinds) {
-			return "", fieldErr("nemesis", `must be "all", "none" or a comma list of %s; %q is not a kind`, strings.Join(nemesisKinds, ", "), k)
-		}
-		if !seen[k] {
-			seen[k] = true
-			kinds = append(kinds, k)
-		}
+	sel, err := nemesis.ParseSelection(s)
+	if err == nil && len(sel.Kinds) == 0 {
+		err = errors.New("no kind given")
 	}
-	return strings.Join(kinds, ","), nil
+	if err != nil {
+		return "", fieldErr("nemesis", `must be "all", "none" or a comma list of %s (each optionally kind:mode): %v`, strings.Join(nemesisKinds, ", "), err)
+	}
+	return sel.String(), nil
 }
 
 // checkRunName refuses names that are not one safe directory name.

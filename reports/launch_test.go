@@ -37,8 +37,8 @@ func TestLaunchJSONAndFormAgree(t *testing.T) {
 	if !reflect.DeepEqual(fromJSON, fromForm) {
 		t.Errorf("JSON and form differ:\n%+v\n%+v", fromJSON, fromForm)
 	}
-	want := "checker run --name append-kill+partition --runtime process --nodes 3 --duration 20s --workload append " +
-		"--concurrency 4 --rate 50.5 --keys 3 --nemesis kill,partition --interval 1.5s --seed 99 --read local " +
+	want := "checker run --name append-partition+kill --runtime process --nodes 3 --duration 20s --workload append " +
+		"--concurrency 4 --rate 50.5 --keys 3 --nemesis partition,kill --interval 1.5s --seed 99 --read local " +
 		"--read-mode lease --bug ack-before-commit --bug no-dedup"
 	if got := fromJSON.Command(); got != want {
 		t.Errorf("command:\n got %s\nwant %s", got, want)

@@ -111,6 +111,12 @@ func applyExposure(c *campaign.Options, e bugs.Exposure) {
 	if e.Interval > 0 {
 		c.Interval = e.Interval
 	}
+	if e.Nodes > 0 {
+		c.Nodes = e.Nodes
+	}
+	if e.Rate > 0 {
+		c.Rate = e.Rate
+	}
 	if e.MaxClockDrift > 0 {
 		c.MaxClockDrift = e.MaxClockDrift
 	}

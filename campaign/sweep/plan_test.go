@@ -86,13 +86,16 @@ func TestPlanPairsEveryBugWithItsExposure(t *testing.T) {
 		if c.Seed != 40+int64(p.Index) {
 			t.Errorf("%s %s index %d: seed %d", p.Role, p.Bug, p.Index, c.Seed)
 		}
-		if c.Duration != o.Duration || c.Nodes != o.Nodes || c.Store != o.Store || c.Runtime != o.Runtime {
+		if c.Duration != o.Duration || c.Store != o.Store || c.Runtime != o.Runtime {
 			t.Errorf("%s %s: sweep settings not applied: %+v", p.Role, p.Bug, c)
 		}
 		switch p.Role {
 		case RoleBug, RoleBaseline:
 			b, _ := bugs.Lookup(p.Bug)
 			e := b.Exposure
+			if wantNodes := cmp.Or(e.Nodes, o.Nodes); c.Nodes != wantNodes {
+				t.Errorf("%s %s: %d nodes, want %d", p.Role, p.Bug, c.Nodes, wantNodes)
+			}
 			if c.Nemesis != e.Nemesis || c.Workload != e.Workload || c.ReadMode != e.ReadMode || c.Read != e.Read {
 				t.Errorf("%s %s: campaign %s/%s/%s/%q, exposure %+v", p.Role, p.Bug, c.Nemesis, c.Workload, c.ReadMode, c.Read, e)
 			}
@@ -119,6 +122,9 @@ func TestPlanPairsEveryBugWithItsExposure(t *testing.T) {
 				t.Errorf("%s %s: bugs %s name %s, want %s %s", p.Role, p.Bug, got, c.CampaignName(), wantBugs, wantName)
 			}
 		case RoleControl:
+			if c.Nodes != o.Nodes {
+				t.Errorf("control %d: %d nodes, want the sweep's %d", p.Index, c.Nodes, o.Nodes)
+			}
 			wantWorkload := []string{"register", "append"}[p.Index%2]
 			if len(c.Bugs) != 0 || c.Nemesis != "all" || c.Workload != wantWorkload || c.ReadMode != "readindex" || c.CampaignName() != "sweep-control" {
 				t.Errorf("control %d: %+v", p.Index, c)
@@ -153,5 +159,36 @@ func TestPlanControlCounts(t *testing.T) {
 	}
 	if n := count(3); n != 3 {
 		t.Errorf("--controls 3: %d controls", n)
+	}
+}
+
+// A bug whose exposure names a cluster size runs with it, whatever the
+// sweep's --nodes; the controls keep the sweep's size.
+func TestPlanAppliesExposureNodes(t *testing.T) {
+	var b bugs.Bug
+	for _, x := range bugs.Catalogue {
+		if x.Exposure.Nodes > 0 {
+			b = x
+			break
+		}
+	}
+	if b.Name == "" {
+		t.Skip("no exposure in the catalogue sets Nodes")
+	}
+	o := DefaultOptions()
+	o.Seeds, o.Nodes = 1, b.Exposure.Nodes+2
+	o.Bugs = []string{b.Name}
+	plan, err := o.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plan {
+		want := o.Nodes
+		if p.Role == RoleBug {
+			want = b.Exposure.Nodes
+		}
+		if p.Options.Nodes != want {
+			t.Errorf("%s %s: %d nodes, want %d", p.Role, p.Bug, p.Options.Nodes, want)
+		}
 	}
 }

@@ -24,7 +24,7 @@ func runFlags(o *campaign.Options, replay *string) *flag.FlagSet {
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "number of closed-loop client workers")
 	fs.Float64Var(&o.Rate, "rate", o.Rate, "total operations per second over all clients, 0 = unlimited")
 	fs.IntVar(&o.Keys, "keys", o.Keys, "number of keys the workload spreads over")
-	fs.StringVar(&o.Nemesis, "nemesis", o.Nemesis, "faults: `all`, none, or a comma list of kinds (partition,clock,membership,kill,pause), each optionally kind:mode (e.g. partition:isolate-leader)")
+	fs.StringVar(&o.Nemesis, "nemesis", o.Nemesis, "faults: `all`, none, or a comma list of kinds (partition,clock,membership,kill,pause,slow), each optionally kind:mode (e.g. partition:isolate-leader)")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "how long each fault is held, and the quiet time between faults")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and the fault schedule; 0 = from the clock (printed and recorded)")
 	fs.StringVar(&o.Read, "read", o.Read, "client read style: empty for linearizable reads, or `local` for ?read=local (stale by design)")
@@ -175,11 +175,17 @@ func exposureCommand(b bugs.Bug) string {
 	if e.Read != "" {
 		parts = append(parts, "--read "+e.Read)
 	}
+	if e.Nodes > 0 {
+		parts = append(parts, fmt.Sprintf("--nodes %d", e.Nodes))
+	}
 	if e.Keys > 0 {
 		parts = append(parts, fmt.Sprintf("--keys %d", e.Keys))
 	}
 	if e.Concurrency > 0 {
 		parts = append(parts, fmt.Sprintf("--concurrency %d", e.Concurrency))
+	}
+	if e.Rate > 0 {
+		parts = append(parts, fmt.Sprintf("--rate %g", e.Rate))
 	}
 	if e.Interval > 0 {
 		parts = append(parts, "--interval "+e.Interval.String())

@@ -38,6 +38,13 @@ type Exposure struct {
 	Keys        int
 	Concurrency int
 	Interval    time.Duration
+	// Nodes, when set, replaces --nodes: some bugs need a cluster small
+	// enough that one lagging follower is enough to elect a leader.
+	Nodes int
+	// Rate, when set, replaces --rate (operations per second over all
+	// clients): an open-loop rate keeps a disruption from hiding behind
+	// fewer, slower operations, so availability measures it.
+	Rate float64
 	// MaxClockDrift, when set, replaces --max-clock-drift: raftd's drift
 	// bound, which also bounds the clock nemesis' rate skew. A wider bound
 	// lets the nemesis skew clocks further while a correct lease stays safe.
@@ -55,16 +62,16 @@ var Catalogue = []Bug{
 		Exposure: Exposure{Nemesis: "partition", Workload: "register", ReadMode: "readindex"}},
 	{Name: "lease-ignores-drift", What: "the lease length trusts the node's own clock rate and ignores --max-clock-drift",
 		Exposed: "clock rate skew plus a partition isolating the leader (the clock nemesis' skew-isolate-leader)", ClientSees: "stale reads served under an expired lease",
-		Exposure: Exposure{Nemesis: "partition,clock", Workload: "register", ReadMode: "lease", Keys: 3, Interval: 2 * time.Second, MaxClockDrift: 0.8, RequestTimeout: 250 * time.Millisecond}},
+		Exposure: Exposure{Nemesis: "clock:skew-isolate-leader", Workload: "register", ReadMode: "lease", Keys: 3, Interval: 2 * time.Second, MaxClockDrift: 0.8, RequestTimeout: 250 * time.Millisecond}},
 	{Name: "read-before-noop", What: "ReadIndex is served before the leader has committed an entry of its term",
-		Exposed: "leader change (partition or kill) during writes", ClientSees: "stale reads right after an election",
-		Exposure: Exposure{Nemesis: "partition,kill,pause", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
+		Exposed: "a leader change on a slow network, whose last commit index dies in flight (the slow nemesis' net-isolate-leader)", ClientSees: "stale reads right after an election",
+		Exposure: Exposure{Nemesis: "slow:net-isolate-leader", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
 	{Name: "ack-before-commit", What: "writes are acknowledged once appended to the leader's local log",
 		Exposed: "a crash of the leader, or a partition isolating it", ClientSees: "lost commits: acknowledged writes vanish after healing",
 		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
 	{Name: "vote-ignores-log", What: "votes are granted without the log up-to-date check",
-		Exposed: "partitions and crashes that leave a lagging node able to win", ClientSees: "lost commits and stale reads",
-		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
+		Exposed: "a leader isolated in two steps, so that a follower misses only its newest commits (the partition nemesis' lag-isolate-leader)", ClientSees: "lost commits and stale reads",
+		Exposure: Exposure{Nemesis: "partition:lag-isolate-leader", Workload: "append", ReadMode: "readindex", Nodes: 3, Keys: 3, Interval: 1500 * time.Millisecond}},
 	{Name: "commit-previous-term", What: "replicas are counted for entries of earlier terms (Figure 8)",
 		Exposed: "repeated leader changes under partitions", ClientSees: "lost commits: an acknowledged write is overwritten",
 		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 2 * time.Second}},
@@ -72,15 +79,15 @@ var Catalogue = []Bug{
 		Exposed: "partitions and pauses that make clients retry", ClientSees: "duplicate elements in append lists",
 		Exposure: Exposure{Nemesis: "partition,pause", Workload: "append", ReadMode: "readindex"}},
 	{Name: "single-step-membership", What: "configurations switch from C(old) to C(new) directly, with no joint phase",
-		Exposed: "membership churn combined with partitions", ClientSees: "two leaders in one term: lost commits and stale reads",
-		Exposure: Exposure{Nemesis: "membership,partition", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
+		Exposed: "a voter swapped for a fresh node in one change, with the leader and a majority of C(new) cut off from a majority of C(old) (the membership nemesis' swap-partition)", ClientSees: "two leaders committing at once: lost commits and stale reads",
+		Exposure: Exposure{Nemesis: "membership:swap-partition", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
 	{Name: "follower-read-no-wait", What: "a read is answered before applied >= read index",
-		Exposed: "a lagging leader after an election, under write load", ClientSees: "stale reads",
-		Exposure: Exposure{Nemesis: "partition,kill,pause", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
+		Exposed: "a new leader whose state machine lags behind its log (the slow nemesis' apply-isolate-leader)", ClientSees: "stale reads",
+		Exposure: Exposure{Nemesis: "slow:apply-isolate-leader", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
 	{Name: "removed-server-disrupts", What: "RequestVote from removed servers is not ignored within the minimum election timeout",
 		Exposed: "removing nodes (membership churn)", ClientSees: "unavailability: repeated elections, failed requests",
 		Liveness: true,
-		Exposure: Exposure{Nemesis: "membership", Workload: "register", ReadMode: "readindex", Interval: 3 * time.Second}},
+		Exposure: Exposure{Nemesis: "membership:replace,membership:swap", Workload: "append", ReadMode: "readindex", Concurrency: 40, Rate: 200, Interval: 3 * time.Second}},
 }
 
 // Lookup returns the bug with that name.

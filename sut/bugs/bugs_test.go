@@ -19,7 +19,7 @@ func TestCatalogueIsConsistent(t *testing.T) {
 		if e.Nemesis == "" || e.Workload == "" || e.ReadMode == "" {
 			t.Errorf("%s: exposure %+v lacks a nemesis, workload or read mode", b.Name, e)
 		}
-		if e.Keys < 0 || e.Concurrency < 0 || e.Interval < 0 {
+		if e.Keys < 0 || e.Concurrency < 0 || e.Interval < 0 || e.Nodes < 0 || e.Rate < 0 {
 			t.Errorf("%s: exposure %+v has a negative override", b.Name, e)
 		}
 	}
