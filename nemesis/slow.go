@@ -83,18 +83,8 @@ func (p *planner) slow(mode string, v view) fault {
 	f := fault{Kind: Slow, Mode: mode, Delays: map[string]client.Slow{}}
 	switch mode {
 	case SlowApplyIsolateLeader, SlowDiskIsolateLeader, SlowNetIsolateLeader:
-		var d client.Slow
+		d := p.drawDelay(mode)
 		targets := minus(v.nodes, []string{v.leader})
-		switch mode {
-		case SlowApplyIsolateLeader:
-			d.ApplyMs = drawMs(p.rng, minApplyIsolateMs, maxApplyIsolateMs)
-		case SlowDiskIsolateLeader:
-			d.FsyncMs = drawMs(p.rng, minDiskMs, maxDiskMs)
-		case SlowNetIsolateLeader:
-			d.NetMs = drawMs(p.rng, minNetMs, maxNetMs)
-			// Longer than the new leader's no-op round trip.
-			d.ApplyMs = 2*d.NetMs + applyBeyondRoundTripMs
-		}
 		for _, id := range targets {
 			f.Delays[id] = d
 		}
@@ -113,18 +103,29 @@ func (p *planner) slow(mode string, v view) fault {
 	f.Targets = p.shuffled(v.nodes)[:size]
 	slices.Sort(f.Targets)
 	for _, id := range f.Targets {
-		var d client.Slow
-		switch mode {
-		case SlowDisk:
-			d.FsyncMs = drawMs(p.rng, minDiskMs, maxDiskMs)
-		case SlowApply:
-			d.ApplyMs = drawMs(p.rng, minApplyMs, maxApplyMs)
-		case SlowNet:
-			d.NetMs = drawMs(p.rng, minNetMs, maxNetMs)
-		}
-		f.Delays[id] = d
+		f.Delays[id] = p.drawDelay(mode)
 	}
 	return f
+}
+
+// drawDelay draws the delays one node gets under mode.
+func (p *planner) drawDelay(mode string) client.Slow {
+	var d client.Slow
+	switch mode {
+	case SlowDisk, SlowDiskIsolateLeader:
+		d.FsyncMs = drawMs(p.rng, minDiskMs, maxDiskMs)
+	case SlowApply:
+		d.ApplyMs = drawMs(p.rng, minApplyMs, maxApplyMs)
+	case SlowApplyIsolateLeader:
+		d.ApplyMs = drawMs(p.rng, minApplyIsolateMs, maxApplyIsolateMs)
+	case SlowNet:
+		d.NetMs = drawMs(p.rng, minNetMs, maxNetMs)
+	case SlowNetIsolateLeader:
+		d.NetMs = drawMs(p.rng, minNetMs, maxNetMs)
+		// Longer than the new leader's no-op round trip.
+		d.ApplyMs = 2*d.NetMs + applyBeyondRoundTripMs
+	}
+	return d
 }
 
 // drawMs draws a delay in [lo, hi] milliseconds.
