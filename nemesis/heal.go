@@ -118,15 +118,7 @@ func (n *Nemesis) resetClocks(ctx context.Context, ids []string) error {
 	syncAdmin(n.env)
 	var errs []error
 	for _, id := range ids {
-		var err error
-		for attempt := range clockResetAttempts {
-			if attempt > 0 && !sleepCtx(ctx, clockResetBackoff) {
-				break
-			}
-			if err = n.env.Admin.SetClock(ctx, id, 0, 1); err == nil {
-				break
-			}
-		}
+		err := retryReset(ctx, func() error { return n.env.Admin.SetClock(ctx, id, 0, 1) })
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reset clock of %s: %w", id, err))
 			continue
@@ -210,4 +202,20 @@ func (n *Nemesis) HealAll(ctx context.Context) error {
 		return fmt.Errorf("nemesis: heal-all: %w", err)
 	}
 	return nil
+}
+
+// retryReset calls reset until it succeeds, clockResetAttempts times at most
+// with clockResetBackoff in between: a node that has just restarted or
+// resumed may not answer its first /fault call.
+func retryReset(ctx context.Context, reset func() error) error {
+	var err error
+	for attempt := range clockResetAttempts {
+		if attempt > 0 && !sleepCtx(ctx, clockResetBackoff) {
+			break
+		}
+		if err = reset(); err == nil {
+			break
+		}
+	}
+	return err
 }

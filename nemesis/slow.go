@@ -180,15 +180,7 @@ func (n *Nemesis) resetSlow(ctx context.Context, ids []string) error {
 			n.mark(func(d *damage) { delete(d.slowed, id) })
 			continue
 		}
-		var err error
-		for attempt := range clockResetAttempts {
-			if attempt > 0 && !sleepCtx(ctx, clockResetBackoff) {
-				break
-			}
-			if err = n.env.Admin.SetSlow(ctx, id, client.Slow{}); err == nil {
-				break
-			}
-		}
+		err := retryReset(ctx, func() error { return n.env.Admin.SetSlow(ctx, id, client.Slow{}) })
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reset slowness of %s: %w", id, err))
 			continue
