@@ -53,6 +53,7 @@ func (f fault) eventValue() map[string]any {
 		v["grudge"] = f.Grudge
 		if f.Mode == TopoLagIsolateLeader {
 			v["laggers"], v["step_ms"] = f.Targets, float64(f.Step)/float64(time.Millisecond)
+			v["delays"] = f.Delays
 		}
 	case Kill, Pause:
 		v["mode"] = f.Mode

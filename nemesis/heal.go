@@ -46,6 +46,9 @@ func (n *Nemesis) endLocked(ctx context.Context, a *activeFault, healedBy string
 func (n *Nemesis) heal(ctx context.Context, f fault) error {
 	switch f.Kind {
 	case Partition:
+		if f.Mode == TopoLagIsolateLeader {
+			return n.healSlow(ctx, f) // the partition, then the leader's hold-back
+		}
 		return n.healPartitions(ctx)
 	case Kill:
 		return n.restartKilled(ctx)

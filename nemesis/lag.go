@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
 )
 
@@ -28,6 +29,15 @@ import (
 // is committed (a follower refuses appends below its commit index), so
 // neither exposes a vote granted against the log. For a correct cluster
 // this is just a leader isolation.
+//
+// The two cuts must land closer together than a commit round trip, which a
+// runtime that applies rules slowly (Docker: one exec per container, tens of
+// milliseconds apart) cannot promise. So the leader's messages are also held
+// back by D (raftd's /fault/slow net_ms) from before the first cut: a
+// follower then learns a commit 2D after the entry left the leader, not one
+// round trip, and any two cuts less than D apart still leave the laggers
+// missing only entries the others do not yet know are committed. The first
+// cut waits D so that every message then in flight is a held-back one.
 const TopoLagIsolateLeader = "lag-isolate-leader"
 
 // The step between the two cuts is drawn from [minLagStep, maxLagStep]: at
@@ -37,6 +47,15 @@ const TopoLagIsolateLeader = "lag-isolate-leader"
 const (
 	minLagStep = 500 * time.Microsecond
 	maxLagStep = 4 * time.Millisecond
+)
+
+// The leader's hold-back D is drawn from [minLagHoldMs, maxLagHoldMs]: above
+// the spread of Docker's per-container rule changes, below raftd's minimum
+// election timeout (10 ticks of 50 ms), so followers still hear heartbeats,
+// only later.
+const (
+	minLagHoldMs = 150
+	maxLagHoldMs = 300
 )
 
 // lagModes offers lag-isolate-leader when a leader is known and there is a
@@ -57,12 +76,14 @@ func (p *planner) lagIsolateLeader(v view) fault {
 	laggers := p.shuffled(followers)[:max(1, (len(followers)-1)/2)]
 	slices.Sort(laggers)
 	step := minLagStep + time.Duration(p.rng.Int64N(int64(maxLagStep-minLagStep)+1))
+	hold := client.Slow{NetMs: drawMs(p.rng, minLagHoldMs, maxLagHoldMs)}
 	return fault{
 		Kind: Partition, Mode: TopoLagIsolateLeader,
 		Groups:  IsolateGroups(v.nodes, v.leader),
 		Grudge:  dropFromGrudge(followers, v.leader),
 		Targets: laggers,
 		Step:    step,
+		Delays:  map[string]client.Slow{v.leader: hold},
 	}
 }
 
@@ -75,12 +96,20 @@ func dropFromGrudge(dsts []string, src string) runtime.Grudge {
 	return g
 }
 
-// applyLag puts a lag-isolate-leader fault in place: the laggers' cut, the
-// step, then the final cut. The partition damage is marked before the first
-// cut, so the usual partition heal undoes either stage.
+// applyLag puts a lag-isolate-leader fault in place: the leader's
+// hold-back, the laggers' cut, the step, then the final cut. Damage is
+// marked before each stage, so the heal (healSlow) undoes any of them.
 func (n *Nemesis) applyLag(ctx context.Context, f fault) error {
-	n.mark(func(d *damage) { d.partitioned = true })
 	leader := f.Groups[0][0]
+	hold := f.Delays[leader]
+	n.mark(func(d *damage) { d.slowed[leader] = true })
+	if err := n.env.Admin.SetSlow(ctx, leader, hold); err != nil {
+		return fmt.Errorf("hold back %s's messages: %w", leader, err)
+	}
+	if !sleepCtx(ctx, time.Duration(hold.NetMs)*time.Millisecond) {
+		return ctx.Err()
+	}
+	n.mark(func(d *damage) { d.partitioned = true })
 	if err := n.env.Cluster.Partition(ctx, dropFromGrudge(f.Targets, leader)); err != nil {
 		return fmt.Errorf("cut %s from %s: %w", strings.Join(f.Targets, ","), leader, err)
 	}
@@ -93,6 +122,7 @@ func (n *Nemesis) applyLag(ctx context.Context, f fault) error {
 
 // lagString describes a lag-isolate-leader fault.
 func (f fault) lagString() string {
-	return fmt.Sprintf("partition %s %s (%s cut %.1fms earlier)", f.Mode, groupsString(f.Groups),
-		strings.Join(f.Targets, " "), float64(f.Step)/float64(time.Millisecond))
+	leader := f.Groups[0][0]
+	return fmt.Sprintf("partition %s %s (%s cut %.1fms earlier; %s's messages held back %dms)", f.Mode, groupsString(f.Groups),
+		strings.Join(f.Targets, " "), float64(f.Step)/float64(time.Millisecond), leader, f.Delays[leader].NetMs)
 }

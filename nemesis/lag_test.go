@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/sut/client"
 )
 
 // TestLagIsolateLeaderPlansLaggersAndAOneWayCut: the laggers are a
@@ -34,6 +36,9 @@ func TestLagIsolateLeaderPlansLaggersAndAOneWayCut(t *testing.T) {
 				t.Fatalf("step %s outside [%s, %s]", f.Step, minLagStep, maxLagStep)
 			case !reflect.DeepEqual(f.Grudge, dropFromGrudge(followers, v.leader)):
 				t.Fatalf("final grudge %v: want every follower to drop %s only", f.Grudge, v.leader)
+			case len(f.Delays) != 1 || f.Delays[v.leader].NetMs < minLagHoldMs || f.Delays[v.leader].NetMs > maxLagHoldMs ||
+				f.Delays[v.leader].ApplyMs != 0 || f.Delays[v.leader].FsyncMs != 0:
+				t.Fatalf("delays %v: want only the leader's messages held back %d-%dms", f.Delays, minLagHoldMs, maxLagHoldMs)
 			}
 			if Hears(f.Grudge, followers[0], v.leader) || !Hears(f.Grudge, v.leader, followers[0]) {
 				t.Fatalf("grudge %v is not a one-way cut of the leader", f.Grudge)
@@ -62,8 +67,13 @@ func TestLagIsolateLeaderIsHealedOnARaftdCluster(t *testing.T) {
 	if err := WaitRecovery(ctx, tc.env, recoveryBound); err != nil {
 		t.Fatal(err)
 	}
+	leader := currentView(ctx, tc.env).leader
 	if err := n.step(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// The fault's own end lifts the leader's hold-back, not only HealAll.
+	if got := slowOf(t, tc.env, leader); got != (client.Slow{}) {
+		t.Errorf("old leader %s after the fault's end: delays %+v, want none", leader, got)
 	}
 	if err := n.HealAll(ctx); err != nil {
 		t.Fatal(err)

@@ -157,7 +157,7 @@ func (n *Nemesis) healSlow(ctx context.Context, f fault) error {
 	if f.Grudge != nil {
 		errs = append(errs, n.healPartitions(ctx))
 	}
-	ids := slices.Clone(f.Targets)
+	ids := slices.Sorted(maps.Keys(f.Delays))
 	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.slowed }) {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
