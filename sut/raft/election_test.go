@@ -139,10 +139,7 @@ func TestVoteRestriction(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, bug := range []bool{false, true} {
-			var opts []netOpt
-			if bug {
-				opts = append(opts, withBugs(bugs.VoteIgnoresLog))
-			}
+			opts := bugIf(bug, bugs.VoteIgnoresLog)
 			net := newNetwork(t, three, opts...)
 			net.load("n2", 3, 0, tc.voterLog...)
 			if err := net.node("n2").Step(Message{Type: MsgVote, From: "n1", To: "n2", Term: 4, Index: tc.candLastIndex, LogTerm: tc.candLastTerm}); err != nil {
@@ -181,10 +178,7 @@ func TestVoteRestriction(t *testing.T) {
 // the election and the entry is lost; with the restriction it cannot win.
 func TestPlantedBugVoteIgnoresLog(t *testing.T) {
 	for _, bug := range []bool{false, true} {
-		var opts []netOpt
-		if bug {
-			opts = append(opts, withBugs(bugs.VoteIgnoresLog))
-		}
+		opts := bugIf(bug, bugs.VoteIgnoresLog)
 		net := newNetwork(t, three, opts...)
 		net.lenient = bug
 		net.elect("n1")

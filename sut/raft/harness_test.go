@@ -524,6 +524,15 @@ func withBugs(names ...string) netOpt {
 	}
 }
 
+// bugIf is the options of a network whose nodes carry the planted bug name
+// when on is set, and none otherwise.
+func bugIf(on bool, name string) []netOpt {
+	if !on {
+		return nil
+	}
+	return []netOpt{withBugs(name)}
+}
+
 // heartbeat lets leader's heartbeat interval pass and delivers the round.
 func (net *network) heartbeat(leader string) {
 	for i := 0; i < net.node(leader).cfg.HeartbeatTick; i++ {

@@ -339,10 +339,7 @@ func TestProposeMembershipValidation(t *testing.T) {
 // removed-server-disrupts the leader is deposed again and again.
 func TestRemovedServerCannotDisrupt(t *testing.T) {
 	for _, bug := range []bool{false, true} {
-		var opts []netOpt
-		if bug {
-			opts = append(opts, withBugs(bugs.RemovedServerDisrupts))
-		}
+		opts := bugIf(bug, bugs.RemovedServerDisrupts)
 		net := newNetwork(t, three, opts...)
 		net.elect("n1")
 		if err := net.proposeChange("n1", MembershipChange{Remove: "n3"}); err != nil {

@@ -95,10 +95,7 @@ func TestReadIndexPartitionedOldLeaderCannotServe(t *testing.T) {
 // commits; with read-before-noop it serves a stale one.
 func TestReadIndexWaitsForNoOpCommit(t *testing.T) {
 	for _, bug := range []bool{false, true} {
-		var opts []netOpt
-		if bug {
-			opts = append(opts, withBugs(bugs.ReadBeforeNoop))
-		}
+		opts := bugIf(bug, bugs.ReadBeforeNoop)
 		net := newNetwork(t, three, opts...)
 		net.lenient = bug
 		net.elect("n1")

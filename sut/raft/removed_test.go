@@ -16,10 +16,7 @@ import (
 func TestRemovedServerKeptRunningCannotDepose(t *testing.T) {
 	ids := []string{"n1", "n2", "n3", "n4", "n5"}
 	for _, bug := range []bool{false, true} {
-		var opts []netOpt
-		if bug {
-			opts = append(opts, withBugs(bugs.RemovedServerDisrupts))
-		}
+		opts := bugIf(bug, bugs.RemovedServerDisrupts)
 		net := newNetwork(t, ids, opts...)
 		net.elect("n1")
 		net.propose("n1", "a")

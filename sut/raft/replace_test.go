@@ -66,10 +66,7 @@ func TestMembershipReplaceValidation(t *testing.T) {
 // {n2, n3}, a majority of C(old). n2 wins term 2 on the other side and both
 // leaders try to commit a write.
 func runReplaceUnderPartition(t *testing.T, bug bool) (*network, uint64) {
-	var opts []netOpt
-	if bug {
-		opts = append(opts, withBugs(bugs.SingleStepMembership))
-	}
+	opts := bugIf(bug, bugs.SingleStepMembership)
 	net := newNetwork(t, three, opts...)
 	net.lenient = bug
 	net.elect("n1")

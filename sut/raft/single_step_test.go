@@ -19,10 +19,7 @@ import (
 // overwrites the committed write. With joint consensus neither change can
 // commit on a minority of C(old) and S1 cannot win.
 func runConcurrentChanges(t *testing.T, bug bool) *network {
-	var opts []netOpt
-	if bug {
-		opts = append(opts, withBugs(bugs.SingleStepMembership))
-	}
+	opts := bugIf(bug, bugs.SingleStepMembership)
 	ids := []string{"s1", "s2", "s3", "s4"}
 	net := newNetwork(t, ids, opts...)
 	net.lenient = bug
