@@ -32,15 +32,21 @@ type Status struct {
 
 // Status asks node id for its status (that node only: no redirect, no retry).
 func (c *Client) Status(ctx context.Context, id string) (Status, error) {
-	r, err := c.do(ctx, call{method: http.MethodGet, path: "/admin/status", node: id, timeout: c.opt.Timeout})
+	return getJSON[Status](ctx, c, id, "/admin/status")
+}
+
+// getJSON GETs path from node id only (no redirect, no retry) and decodes
+// the answer into a T.
+func getJSON[T any](ctx context.Context, c *Client, id, path string) (T, error) {
+	var v T
+	r, err := c.do(ctx, call{method: http.MethodGet, path: path, node: id, timeout: c.opt.Timeout})
 	if err != nil {
-		return Status{}, err
+		return v, err
 	}
-	var st Status
-	if err := json.Unmarshal(r.body, &st); err != nil {
-		return Status{}, &Error{Definite: true, Node: id, Status: r.status, Msg: "decoding /admin/status: " + err.Error(), Err: err}
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		return v, &Error{Definite: true, Node: id, Status: r.status, Msg: "decoding " + path + ": " + err.Error(), Err: err}
 	}
-	return st, nil
+	return v, nil
 }
 
 // AddMember asks the leader (following redirects) to add node id, reachable
@@ -119,13 +125,5 @@ func (c *Client) SetSlow(ctx context.Context, id string, d Slow) error {
 
 // GetSlow asks node id for the slow-node delays in force.
 func (c *Client) GetSlow(ctx context.Context, id string) (Slow, error) {
-	r, err := c.do(ctx, call{method: http.MethodGet, path: "/fault/slow", node: id, timeout: c.opt.Timeout})
-	if err != nil {
-		return Slow{}, err
-	}
-	var d Slow
-	if err := json.Unmarshal(r.body, &d); err != nil {
-		return Slow{}, &Error{Definite: true, Node: id, Status: r.status, Msg: "decoding /fault/slow: " + err.Error(), Err: err}
-	}
-	return d, nil
+	return getJSON[Slow](ctx, c, id, "/fault/slow")
 }
