@@ -14,8 +14,8 @@ import (
 	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/reports"
-	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/system"
 	"github.com/faultline/faultline/workload"
 )
 
@@ -74,6 +74,7 @@ type campaign struct {
 	rec     *history.Recorder
 	man     Manifest
 	manMu   sync.Mutex
+	sys     system.System
 	cluster runtime.Cluster
 	poller  *statusPoller
 	nem     *nemesis.Nemesis
@@ -109,7 +110,11 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 	if progress == nil {
 		progress = NoProgress{}
 	}
-	c := &campaign{opt: o, progress: progress, started: time.Now()}
+	sys, err := o.SystemUnderTest() // validated: cannot fail here
+	if err != nil {
+		return nil, err
+	}
+	c := &campaign{opt: o, sys: sys, progress: progress, started: time.Now()}
 	name := o.CampaignName()
 	runDir, stamp, err := createRunDir(o.Store, name, c.started)
 	if err != nil {
@@ -144,6 +149,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 		Seed:         o.Seed,
 		Options:      o,
 		Versions:     c.versions(),
+		System:       system.Describe(sys),
 		StartedAt:    c.started.UTC(),
 		HistoryStart: c.rec.Start().UTC(),
 	}
@@ -188,13 +194,8 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	spec := runtime.Spec{
 		Campaign: label,
 		Nodes:    nodes,
-		System: runtime.Raftd(runtime.RaftdOptions{
-			ReadMode:      o.ReadMode,
-			Bugs:          o.Bugs,
-			SnapshotEvery: o.SnapshotEvery,
-			MaxClockDrift: o.MaxClockDrift,
-		}),
-		LogDir: filepath.Join(c.runDir, NodesDir),
+		System:   c.sys,
+		LogDir:   filepath.Join(c.runDir, NodesDir),
 	}
 	cluster, err := rt.Start(ctx, spec)
 	if err != nil {
@@ -203,7 +204,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	c.cluster = cluster
 	c.log.Info("cluster serving", "runtime", rt.Name(), "after", time.Since(c.started).Round(time.Millisecond))
 
-	poller, err := newStatusPoller(filepath.Join(c.runDir, NodesDir, StatusFile), cluster, c.rec)
+	poller, err := newStatusPoller(filepath.Join(c.runDir, NodesDir, StatusFile), cluster, c.sys, c.rec)
 	if err != nil {
 		c.closeCluster()
 		return c.setupFailed(ctx, err)
@@ -230,18 +231,19 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	}
 
 	c.wcfg = workload.Config{
+		System:      c.sys,
 		Workload:    o.Workload,
 		Keys:        o.Keys,
 		Concurrency: o.Concurrency,
 		Rate:        o.Rate,
 		Timeout:     o.RequestTimeout,
-		ReadLocal:   o.Read == "local",
+		StaleReads:  o.Read != "",
 		Seed:        o.Seed,
 	}
 	sel, _ := nemesis.ParseSelection(o.Nemesis) // validated by Options.Validate
 	c.env = nemesis.Env{
 		Cluster: cluster,
-		Admin:   client.New(clusterAddrs(cluster), client.Options{Timeout: o.RequestTimeout, ClientID: "nemesis"}),
+		Admin:   c.sys.NewAdmin(clusterAddrs(cluster), o.RequestTimeout),
 		Rec:     c.rec,
 		Log:     c.log.With("part", "nemesis"),
 	}

@@ -13,12 +13,15 @@ import (
 
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/sut/bugs"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // Options are the settings of one campaign: every flag of `checker run`.
 // They are recorded verbatim as the "options" object of campaign.json, which
 // is what --replay reads back.
 type Options struct {
+	// System is the system under test: raftd, etcd or http (--system).
+	System      string        `json:"system"`
 	Runtime     string        `json:"runtime"` // auto, docker or process
 	Nodes       int           `json:"nodes"`
 	Duration    time.Duration `json:"duration"` // ns in JSON
@@ -31,7 +34,7 @@ type Options struct {
 	// Seed drives the workload generators and the nemesis schedule. 0 asks
 	// Run to pick one from the clock; the seed actually used is recorded.
 	Seed     int64    `json:"seed"`
-	Read     string   `json:"read"`      // "" (linearizable) or "local"
+	Read     string   `json:"read"`      // "" (linearizable) or the system's stale mode (raftd: local)
 	ReadMode string   `json:"read_mode"` // raftd --read-mode: readindex, lease or log
 	Bugs     []string `json:"bugs"`      // raftd --bug names
 	Store    string   `json:"store"`
@@ -50,6 +53,7 @@ type Options struct {
 
 // Default values of `checker run`.
 const (
+	DefaultSystem          = "raftd"
 	DefaultRuntime         = "auto"
 	DefaultNodes           = 5
 	DefaultDuration        = 60 * time.Second
@@ -70,6 +74,7 @@ const (
 // seed stays 0: picked from the clock by Run).
 func DefaultOptions() Options {
 	return Options{
+		System:          DefaultSystem,
 		Runtime:         DefaultRuntime,
 		Nodes:           DefaultNodes,
 		Duration:        DefaultDuration,
@@ -116,6 +121,9 @@ func (o Options) CampaignName() string {
 // normalized fills the options a form may leave empty (runtime, nemesis,
 // read mode) with their defaults.
 func (o Options) normalized() Options {
+	if o.System == "" {
+		o.System = DefaultSystem
+	}
 	if o.Runtime == "" {
 		o.Runtime = DefaultRuntime
 	}
@@ -164,10 +172,12 @@ func (o Options) Validate() error {
 	if o.Nemesis != "none" && o.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive, got %s", o.Interval)
 	}
-	switch o.Read {
-	case "", "local":
-	default:
-		return fmt.Errorf("--read must be empty (linearizable reads) or local, got %q", o.Read)
+	sys, err := o.SystemUnderTest()
+	if err != nil {
+		return err
+	}
+	if stale := sys.StaleReadMode(); o.Read != "" && o.Read != stale {
+		return fmt.Errorf("--read must be empty (linearizable reads) or %s for system %s, got %q", orNone(stale), sys.Name(), o.Read)
 	}
 	switch o.ReadMode {
 	case "readindex", "lease", "log":
@@ -206,6 +216,7 @@ func (o Options) Validate() error {
 // option is spelled out so a later change of defaults cannot alter it.
 func (o Options) ReproduceArgs() []string {
 	args := []string{"run",
+		"--system", o.System,
 		"--runtime", o.Runtime,
 		"--nodes", strconv.Itoa(o.Nodes),
 		"--duration", o.Duration.String(),
@@ -236,6 +247,26 @@ func (o Options) ReproduceArgs() []string {
 		args = append(args, "--snapshot-every", strconv.Itoa(o.SnapshotEvery))
 	}
 	return args
+}
+
+// SystemUnderTest is the system the options name, with raftd's settings.
+func (o Options) SystemUnderTest() (system.System, error) {
+	return system.New(system.Config{
+		Name: o.normalized().System,
+		Raftd: system.RaftdOptions{
+			ReadMode:      o.ReadMode,
+			Bugs:          o.Bugs,
+			SnapshotEvery: o.SnapshotEvery,
+			MaxClockDrift: o.MaxClockDrift,
+		},
+	})
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nothing (this system has no stale reads)"
+	}
+	return s
 }
 
 // ReproduceCommand is ReproduceArgs as one shell-quoted line starting with

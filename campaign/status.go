@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // statusPollInterval is how often every node's GET /admin/status is polled.
@@ -38,7 +38,7 @@ type StatusLine struct {
 type statusPoller struct {
 	cluster runtime.Cluster
 	rec     *history.Recorder
-	client  *client.Client
+	admin   system.Admin
 
 	mu     sync.Mutex
 	f      *os.File
@@ -48,7 +48,7 @@ type statusPoller struct {
 	err    error
 }
 
-func newStatusPoller(path string, cluster runtime.Cluster, rec *history.Recorder) (*statusPoller, error) {
+func newStatusPoller(path string, cluster runtime.Cluster, sys system.System, rec *history.Recorder) (*statusPoller, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func newStatusPoller(path string, cluster runtime.Cluster, rec *history.Recorder
 	return &statusPoller{
 		cluster: cluster,
 		rec:     rec,
-		client:  client.New(clusterAddrs(cluster), client.Options{Timeout: statusPollInterval, ClientID: "status", MaxAttempts: 1}),
+		admin:   sys.NewAdmin(clusterAddrs(cluster), statusPollInterval),
 		f:       f,
 		w:       bufio.NewWriter(f),
 	}, nil
@@ -81,7 +81,7 @@ func (p *statusPoller) pollOnce(ctx context.Context) {
 	ids := p.cluster.Nodes()
 	sort.Strings(ids)
 	for _, id := range ids {
-		p.client.SetAddr(id, p.cluster.ClientAddr(id))
+		p.admin.SetAddr(id, p.cluster.ClientAddr(id))
 	}
 	lines := make([]StatusLine, len(ids))
 	var wg sync.WaitGroup
@@ -91,7 +91,7 @@ func (p *statusPoller) pollOnce(ctx context.Context) {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, statusPollInterval)
 			defer cancel()
-			st, err := p.client.Status(cctx, id)
+			st, err := p.admin.Status(cctx, id)
 			line := StatusLine{Time: p.rec.Now(), ID: id}
 			if err != nil {
 				line.Error = err.Error()

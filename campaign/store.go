@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // Files of a run directory (DESIGN.md, "Contract: the store").
@@ -47,8 +49,10 @@ type Manifest struct {
 	Seed      int64    `json:"seed"`
 	Options   Options  `json:"options"`
 	Versions  Versions `json:"versions"`
-	Nodes     []string `json:"nodes"`
-	Runtime   string   `json:"runtime,omitempty"` // the runtime picked (docker or process)
+	// System is the system under test: name, version and capabilities.
+	System  system.Info `json:"system"`
+	Nodes   []string    `json:"nodes"`
+	Runtime string      `json:"runtime,omitempty"` // the runtime picked (docker or process)
 	// Cluster is the runtime's name for the cluster: the value of the
 	// faultline.campaign label on docker containers and networks.
 	Cluster   string     `json:"cluster,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/sut/system"
 	"github.com/faultline/faultline/workload"
 )
 
@@ -25,7 +26,7 @@ func TestWorkloadUnderEveryFault(t *testing.T) {
 		}
 		return m
 	}
-	wcfg := workload.Config{Workload: workload.Append, Keys: 4, Concurrency: 5, Timeout: 500 * time.Millisecond, Seed: 3}
+	wcfg := workload.Config{System: system.Raftd(system.RaftdOptions{}), Workload: workload.Append, Keys: 4, Concurrency: 5, Timeout: 500 * time.Millisecond, Seed: 3}
 	n := New(tc.env, Options{Kinds: AllKinds, Interval: 300 * time.Millisecond, Seed: 3, MaxNodes: 5, MaxClockDrift: 0.2})
 
 	runCtx, cancel := context.WithTimeout(ctx, 4*time.Second)

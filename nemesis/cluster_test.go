@@ -14,6 +14,7 @@ import (
 	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // These tests drive the nemesis against real raftd processes under the
@@ -69,7 +70,7 @@ func startClusterOn(t *testing.T, rtName string, nodes int) (context.Context, te
 	c, err := rt.Start(ctx, runtime.Spec{
 		Campaign: fmt.Sprintf("nemesis-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6),
 		Nodes:    ids,
-		System:   runtime.Raftd(runtime.RaftdOptions{}),
+		System:   system.Raftd(system.RaftdOptions{}),
 	})
 	if err != nil {
 		t.Fatalf("starting the cluster: %v", err)

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // Options configure the schedule.
@@ -63,9 +63,9 @@ func (o Options) Validate() error {
 // Env is what the nemesis acts on and reports to.
 type Env struct {
 	Cluster runtime.Cluster
-	// Admin is the client the nemesis uses for /admin and /fault calls. The
+	// Admin is the system's admin client: status, membership and faults. The
 	// nemesis keeps its address book in step with the cluster's nodes.
-	Admin *client.Client
+	Admin system.Admin
 	Rec   *history.Recorder
 	Log   *slog.Logger // nil: discard
 }

@@ -205,7 +205,11 @@ func TestSlowFaultIsHealedOnARaftdCluster(t *testing.T) {
 // slowOf reads node id's delays with GET /fault/slow.
 func slowOf(t *testing.T, env Env, id string) client.Slow {
 	t.Helper()
-	st, err := env.Admin.GetSlow(t.Context(), id)
+	raftd, ok := env.Admin.(*client.Client)
+	if !ok {
+		t.Fatalf("admin is %T, want raftd's *client.Client", env.Admin)
+	}
+	st, err := raftd.GetSlow(t.Context(), id)
 	if err != nil {
 		t.Fatalf("GET /fault/slow on %s: %v", id, err)
 	}

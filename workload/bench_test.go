@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // BenchmarkGeneratorNext measures the generator alone, contended by every
@@ -34,9 +34,9 @@ func BenchmarkRecordedOperation(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer rec.Close()
-	cfg := Config{Workload: Register, Keys: 3, Concurrency: 1, Timeout: time.Second}
+	cfg := Config{System: raftd, Workload: Register, Keys: 3, Concurrency: 1, Timeout: time.Second}
 	g, _ := NewGenerator(Register, cfg.Keys, 1)
-	c := client.New(map[string]string{"n1": srv.addr()}, client.Options{Timeout: time.Second, ClientID: "bench"})
+	c := raftd.NewClient(map[string]string{"n1": srv.addr()}, system.ClientOptions{Timeout: time.Second, ClientID: "bench"})
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // Workload names.
@@ -16,18 +18,22 @@ const (
 // Config is what `checker run` passes to the workload. Validate names the
 // command-line flag of every bad field.
 type Config struct {
+	System      system.System // whom the clients talk to (--system)
 	Workload    string        // register, set or append (--workload)
 	Keys        int           // number of keys, k0..k{Keys-1} (--keys)
 	Concurrency int           // closed-loop workers (--concurrency)
 	Rate        float64       // total ops/s over all workers; 0 = unlimited (--rate)
 	Timeout     time.Duration // per request attempt; an operation gets at most 3 attempts (--timeout)
-	ReadLocal   bool          // reads ask ?read=local (--read local)
+	StaleReads  bool          // reads ask for the system's stale read (--read local|serializable)
 	Seed        int64         // seeds the generators (--seed)
 }
 
 // Validate reports every bad field at once; each message names its flag.
 func (c Config) Validate() error {
 	var errs []error
+	if c.System == nil {
+		errs = append(errs, errors.New("--system: no system under test given"))
+	}
 	switch c.Workload {
 	case Register, Set, Append:
 	default:

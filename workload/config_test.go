@@ -7,7 +7,7 @@ import (
 )
 
 func TestValidateNamesTheFlag(t *testing.T) {
-	good := Config{Workload: Register, Keys: 3, Concurrency: 5, Timeout: time.Second}
+	good := Config{System: raftd, Workload: Register, Keys: 3, Concurrency: 5, Timeout: time.Second}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("valid config rejected: %v", err)
 	}
@@ -32,7 +32,7 @@ func TestValidateNamesTheFlag(t *testing.T) {
 	}
 	bad := Config{}
 	err := bad.Validate()
-	for _, flag := range []string{"--workload", "--keys", "--concurrency", "--timeout"} {
+	for _, flag := range []string{"--system", "--workload", "--keys", "--concurrency", "--timeout"} {
 		if err == nil || !strings.Contains(err.Error(), flag) {
 			t.Errorf("all-zero config: %v, want every bad flag reported, %s missing", err, flag)
 		}

@@ -4,7 +4,8 @@
 // a fresh process after every indeterminate outcome), the optional total
 // rate limit, and the final linearizable reads of every key.
 //
-// It talks to the cluster only through sut/client and writes only through a
+// It talks to the cluster only through the client of its system (sut/system:
+// raftd, etcd or any server speaking the HTTP protocol) and writes only through a
 // history.Recorder. It must not touch the runtime, the nemesis or the
 // checker: it does not know which faults are active, and it never decides
 // whether a history is valid.

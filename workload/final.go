@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // FinalReadProcessBase is the first process number of the final reads. Run
@@ -28,7 +28,7 @@ const (
 )
 
 // FinalReads performs one linearizable read of every key (whatever
-// cfg.ReadLocal says) and records it. A read that fails or times out is
+// cfg.StaleReads says) and records it. A read that fails or times out is
 // recorded as such and retried, after an indeterminate outcome under a new
 // process. Keys are read in parallel, at most cfg.Concurrency at a time. The
 // error lists every key that got no successful read.
@@ -111,8 +111,8 @@ func finalRead(ctx context.Context, cfg Config, book map[string]string, rec *his
 	return false, nil
 }
 
-func newFinalClient(cfg Config, book map[string]string, process int) *client.Client {
-	return client.New(maps.Clone(book), client.Options{
+func newFinalClient(cfg Config, book map[string]string, process int) system.Client {
+	return cfg.System.NewClient(maps.Clone(book), system.ClientOptions{
 		Timeout:         cfg.Timeout,
 		ClientID:        processClientID(process),
 		MaxAttempts:     clientAttempts,

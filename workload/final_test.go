@@ -16,7 +16,7 @@ func TestFinalReadsReadEveryKeyOnce(t *testing.T) {
 	srv.store["k1"] = int64(17)
 	rec, path := newRecorder(t)
 	cfg := baseConfig(Register)
-	cfg.ReadLocal = true // final reads ignore it: they must be linearizable
+	cfg.StaleReads = true // final reads ignore it: they must be linearizable
 	if err := FinalReads(context.Background(), cfg, oneNode(srv.addr()), rec); err != nil {
 		t.Fatal(err)
 	}

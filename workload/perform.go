@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // errPrecondition is the error of a cas whose expected value did not match:
@@ -21,10 +21,10 @@ type outcome struct {
 }
 
 // perform runs op through c and classifies the result: no error is ok; a
-// definite error (the server refused: no leader, redirect refused, 4xx) is
+// definite error (system.IsDefinite: the system refused before applying) is
 // fail; anything else (timeout, broken connection) is info, because the
 // operation may or may not have taken effect.
-func perform(ctx context.Context, c *client.Client, workload string, op Op, readLocal bool) outcome {
+func perform(ctx context.Context, c system.Client, workload string, op Op, stale bool) outcome {
 	var (
 		value = op.Value
 		node  string
@@ -34,7 +34,7 @@ func perform(ctx context.Context, c *client.Client, workload string, op Op, read
 	case history.FRead:
 		var v any
 		var found bool
-		v, found, node, err = c.Get(ctx, op.Key, readLocal)
+		v, found, node, err = c.Read(ctx, op.Key, stale)
 		switch workload {
 		case Register:
 			if found {
@@ -48,7 +48,7 @@ func perform(ctx context.Context, c *client.Client, workload string, op Op, read
 			value = asList(v, found)
 		}
 	case history.FWrite:
-		node, err = c.Put(ctx, op.Key, op.Value)
+		node, err = c.Write(ctx, op.Key, op.Value)
 	case history.FCas:
 		pair, ok := op.Value.([]any)
 		if !ok || len(pair) != 2 {
@@ -60,14 +60,14 @@ func perform(ctx context.Context, c *client.Client, workload string, op Op, read
 			return outcome{Type: history.Fail, Value: op.Value, Node: node, Error: errPrecondition}
 		}
 	case history.FAdd, history.FAppend:
-		_, node, err = c.Append(ctx, op.Key, op.Value)
+		node, err = c.Append(ctx, op.Key, op.Value)
 	default:
 		panic(fmt.Sprintf("workload: generator produced unknown f %q", op.F))
 	}
 	switch {
 	case err == nil:
 		return outcome{Type: history.Ok, Value: value, Node: node}
-	case client.IsDefinite(err):
+	case system.IsDefinite(err):
 		return outcome{Type: history.Fail, Value: op.Value, Node: node, Error: err.Error()}
 	default:
 		return outcome{Type: history.Info, Value: op.Value, Node: node, Error: err.Error()}

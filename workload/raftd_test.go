@@ -27,7 +27,7 @@ func TestWorkloadsAgainstRaftd(t *testing.T) {
 			c, err := runtime.NewProcess(runtime.Options{Log: slog.New(slog.DiscardHandler), WorkDir: t.TempDir()}).Start(ctx, runtime.Spec{
 				Campaign: fmt.Sprintf("workload-%s-%d", w, os.Getpid()),
 				Nodes:    []string{"n1", "n2", "n3"},
-				System:   runtime.Raftd(runtime.RaftdOptions{}),
+				System:   raftd,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -40,7 +40,7 @@ func TestWorkloadsAgainstRaftd(t *testing.T) {
 				}
 				return m
 			}
-			cfg := Config{Workload: w, Keys: 3, Concurrency: 4, Timeout: 2 * time.Second, Seed: 1}
+			cfg := Config{System: raftd, Workload: w, Keys: 3, Concurrency: 4, Timeout: 2 * time.Second, Seed: 1}
 			events := runUntil(t, cfg, addrs, atLeast(400))
 			rec, path := newRecorder(t)
 			if err := FinalReads(ctx, cfg, addrs, rec); err != nil {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // clientAttempts bounds how many times one operation is tried on another
@@ -89,7 +89,7 @@ type worker struct {
 	lim     *limiter
 	addrs   func() map[string]string
 
-	client *client.Client
+	client system.Client
 	known  map[string]string // the address book the client was last given
 }
 
@@ -118,7 +118,7 @@ func (w *worker) loop(ctx context.Context) error {
 
 // do records the invocation, performs op and records its completion.
 func (w *worker) do(ctx context.Context, op Op) (outcome, error) {
-	out, err := invokeAndComplete(ctx, w.rec, history.Client(w.process), w.cfg, w.client, op, w.cfg.ReadLocal)
+	out, err := invokeAndComplete(ctx, w.rec, history.Client(w.process), w.cfg, w.client, op, w.cfg.StaleReads)
 	if err != nil {
 		return outcome{}, fmt.Errorf("workload: process %d: %w", w.process, err)
 	}
@@ -130,13 +130,13 @@ func (w *worker) do(ctx context.Context, op Op) (outcome, error) {
 // leaves, and the completion after the answer (or its absence) is known.
 // The request runs under its own deadline, detached from ctx, so that
 // ending the run does not turn answers already on their way into unknowns.
-func invokeAndComplete(ctx context.Context, rec *history.Recorder, p history.Process, cfg Config, c *client.Client, op Op, readLocal bool) (outcome, error) {
+func invokeAndComplete(ctx context.Context, rec *history.Recorder, p history.Process, cfg Config, c system.Client, op Op, stale bool) (outcome, error) {
 	if _, _, err := rec.Record(history.Event{Process: p, Type: history.Invoke, F: op.F, Key: op.Key, Value: op.Value}); err != nil {
 		return outcome{}, err
 	}
 	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opBudget(cfg))
 	start := time.Now()
-	out := perform(opCtx, c, cfg.Workload, op, readLocal)
+	out := perform(opCtx, c, cfg.Workload, op, stale)
 	latency := time.Since(start)
 	cancel()
 	_, _, err := rec.Record(history.Event{Process: p, Type: out.Type, F: op.F, Key: op.Key, Value: out.Value,
@@ -163,7 +163,7 @@ func (w *worker) newClient() {
 		w.client.Close()
 	}
 	w.known = maps.Clone(w.addrs())
-	w.client = client.New(maps.Clone(w.known), client.Options{
+	w.client = w.cfg.System.NewClient(maps.Clone(w.known), system.ClientOptions{
 		Timeout:         w.cfg.Timeout,
 		ClientID:        processClientID(w.process),
 		MaxAttempts:     clientAttempts,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // safetyNet stops a test that would otherwise hang; it is not an assertion
@@ -65,8 +66,11 @@ func oneNode(addr string) func() map[string]string {
 	return func() map[string]string { return map[string]string{"n1": addr} }
 }
 
+// raftd is the system the emulator speaks for.
+var raftd = system.Raftd(system.RaftdOptions{})
+
 func baseConfig(workload string) Config {
-	return Config{Workload: workload, Keys: 3, Concurrency: 4, Timeout: 2 * time.Second, Seed: 7}
+	return Config{System: raftd, Workload: workload, Keys: 3, Concurrency: 4, Timeout: 2 * time.Second, Seed: 7}
 }
 
 func pairs(t *testing.T, events []history.Event) []history.Op {
@@ -135,7 +139,7 @@ func TestRunRegisterAgainstHealthyLeader(t *testing.T) {
 		}
 	}
 	if srv.localSeen.Load() != 0 {
-		t.Errorf("%d local reads without ReadLocal", srv.localSeen.Load())
+		t.Errorf("%d local reads without StaleReads", srv.localSeen.Load())
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
@@ -312,10 +316,10 @@ func TestRunAppendReadsKeepOrderAndAbsentIsEmpty(t *testing.T) {
 func TestRunReadLocalAsksForLocalReads(t *testing.T) {
 	srv := newEmulator(t, nil)
 	cfg := baseConfig(Register)
-	cfg.ReadLocal = true
+	cfg.StaleReads = true
 	runUntil(t, cfg, oneNode(srv.addr()), atLeast(100))
 	if srv.localSeen.Load() == 0 {
-		t.Fatal("ReadLocal set but no GET carried ?read=local")
+		t.Fatal("StaleReads set but no GET carried ?read=local")
 	}
 }
 

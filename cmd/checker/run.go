@@ -17,6 +17,7 @@ import (
 // runFlags binds every `checker run` flag to o. replay receives --replay.
 func runFlags(o *campaign.Options, replay *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.System, "system", o.System, "system under test: `raftd` (built from this module)")
 	fs.StringVar(&o.Runtime, "runtime", o.Runtime, "where nodes run: `auto` (docker when an engine answers, else process), docker or process")
 	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of raftd nodes (initial voters)")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "how long the workload and the nemesis run")
@@ -27,7 +28,7 @@ func runFlags(o *campaign.Options, replay *string) *flag.FlagSet {
 	fs.StringVar(&o.Nemesis, "nemesis", o.Nemesis, "faults: `all`, none, or a comma list of kinds (partition,clock,membership,kill,pause,slow), each optionally kind:mode (e.g. partition:isolate-leader)")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "how long each fault is held, and the quiet time between faults")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and the fault schedule; 0 = from the clock (printed and recorded)")
-	fs.StringVar(&o.Read, "read", o.Read, "client read style: empty for linearizable reads, or `local` for ?read=local (stale by design)")
+	fs.StringVar(&o.Read, "read", o.Read, "client read style: empty for linearizable reads, or the system's stale mode (`local` for raftd's ?read=local)")
 	fs.StringVar(&o.ReadMode, "read-mode", o.ReadMode, "raftd --read-mode: `readindex`, lease or log")
 	fs.Var(&stringList{list: &o.Bugs}, "bug", "enable a planted raftd bug by `NAME` (repeatable; see `checker bugs`)")
 	fs.StringVar(&o.Store, "store", o.Store, "store `directory` for run directories")

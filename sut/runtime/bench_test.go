@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // benchmarkStart measures Start of a 5-node raftd cluster until every node
@@ -12,7 +14,7 @@ import (
 // are built before the timer starts.
 func benchmarkStart(b *testing.B, rt Runtime) {
 	ctx := context.Background()
-	sys := Raftd(RaftdOptions{})
+	sys := system.Raftd(system.RaftdOptions{})
 	if d, ok := rt.(*dockerRuntime); ok {
 		if _, err := d.prepareImage(ctx, sys); err != nil {
 			b.Fatal(err)

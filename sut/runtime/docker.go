@@ -15,6 +15,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 type dockerRuntime struct{ opts Options }
@@ -101,19 +103,19 @@ func (r *dockerRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) {
 	return c, nil
 }
 
-// prepareImage builds (or finds) the image for system.
-func (r *dockerRuntime) prepareImage(ctx context.Context, system System) (string, error) {
+// prepareImage builds (or finds) the image for sys.
+func (r *dockerRuntime) prepareImage(ctx context.Context, sys system.Node) (string, error) {
 	cli, err := newDockerClient()
 	if err != nil {
 		return "", err
 	}
 	defer cli.Close()
-	return r.ensureImage(ctx, cli, system)
+	return r.ensureImage(ctx, cli, sys)
 }
 
 // ensureImage builds the system's and netfault's static linux binaries
 // from the source root and makes sure the image holding them exists.
-func (r *dockerRuntime) ensureImage(ctx context.Context, cli *client.Client, system System) (string, error) {
+func (r *dockerRuntime) ensureImage(ctx context.Context, cli *client.Client, sys system.Node) (string, error) {
 	root := r.opts.SourceRoot
 	if root == "" {
 		var err error
@@ -121,15 +123,15 @@ func (r *dockerRuntime) ensureImage(ctx context.Context, cli *client.Client, sys
 			return "", err
 		}
 	}
-	nodeBin, err := resolveProgram(ctx, programOf(system), root, "linux")
+	nodeBin, err := resolveProgram(ctx, programOf(sys), root, "linux")
 	if err != nil {
 		return "", err
 	}
-	netfaultBin, err := resolveProgram(ctx, Program{Package: netfaultPackage}, root, "linux")
+	netfaultBin, err := resolveProgram(ctx, system.Program{Package: netfaultPackage}, root, "linux")
 	if err != nil {
 		return "", err
 	}
-	return ensureImage(ctx, cli, system.Name(), nodeBin, netfaultBin)
+	return ensureImage(ctx, cli, sys.Name(), nodeBin, netfaultBin)
 }
 
 // dockerPeerAddr is how peers reach a node: its network alias, resolved by
@@ -159,7 +161,7 @@ func (c *dockerCluster) createNode(ctx context.Context, id string, peers map[str
 
 	n.ops.Lock()
 	defer n.ops.Unlock()
-	args := c.spec.System.Args(NodeArgs{
+	args := c.spec.System.Args(system.NodeArgs{
 		ID: id, Listen: "0.0.0.0:" + strconv.Itoa(containerPort), Peers: peers,
 		Data: "/data", Join: join, Cluster: c.spec.Campaign,
 	})

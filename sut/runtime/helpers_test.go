@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // peerSystem runs testdata/peerserver, a stand-in node whose status tells
@@ -19,11 +21,11 @@ type peerSystem struct{}
 
 func (peerSystem) Name() string       { return "peerserver" }
 func (peerSystem) HealthPath() string { return "/admin/status" }
-func (peerSystem) Program() Program {
-	return Program{Package: "./sut/runtime/testdata/peerserver"}
+func (peerSystem) Program() system.Program {
+	return system.Program{Package: "./sut/runtime/testdata/peerserver"}
 }
-func (peerSystem) Args(n NodeArgs) []string {
-	args := []string{"--id", n.ID, "--listen", n.Listen, "--peers", FormatPeers(n.Peers), "--data", n.Data, "--cluster", n.Cluster}
+func (peerSystem) Args(n system.NodeArgs) []string {
+	args := []string{"--id", n.ID, "--listen", n.Listen, "--peers", system.FormatPeers(n.Peers), "--data", n.Data, "--cluster", n.Cluster}
 	if n.Join {
 		args = append(args, "--join")
 	}

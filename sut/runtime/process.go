@@ -10,6 +10,8 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // firstLoopbackHost is added to a node's 1-based index to give its
@@ -82,7 +84,7 @@ func (r *processRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) 
 		peers[n.id] = n.proxy.Addr()
 	}
 	for _, n := range prepared {
-		n.nodeArgs = NodeArgs{ID: n.id, Listen: n.clientAddr(), Peers: peers, Data: n.data, Cluster: spec.Campaign}
+		n.nodeArgs = system.NodeArgs{ID: n.id, Listen: n.clientAddr(), Peers: peers, Data: n.data, Cluster: spec.Campaign}
 	}
 	errs := make(chan error, len(prepared))
 	for _, n := range prepared {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // stopGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
@@ -28,7 +30,7 @@ type processNode struct {
 	proxy   *linkProxy
 	// nodeArgs are what the node was first started with; Restart reuses
 	// them, with a new port if the old one was taken in the meantime.
-	nodeArgs NodeArgs
+	nodeArgs system.NodeArgs
 
 	// ops serializes lifecycle operations (start, kill, pause...) on this
 	// node; mu guards the fields below and is never held while waiting.
@@ -83,9 +85,9 @@ func (n *processNode) running() bool {
 }
 
 // spawn starts the node's process with output appended to its log file.
-func (n *processNode) spawn(binary string, system System) error {
+func (n *processNode) spawn(binary string, node system.Node) error {
 	n.mu.Lock()
-	args := system.Args(n.nodeArgs)
+	args := node.Args(n.nodeArgs)
 	n.mu.Unlock()
 	logFile, err := os.OpenFile(n.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 func TestProcessClusterLifecycle(t *testing.T) {
@@ -287,6 +289,6 @@ func TestProcessStartFailureSaysWhy(t *testing.T) {
 // badFlagSystem starts peerserver with a flag it rejects.
 type badFlagSystem struct{ peerSystem }
 
-func (badFlagSystem) Args(n NodeArgs) []string {
+func (badFlagSystem) Args(n system.NodeArgs) []string {
 	return append(peerSystem{}.Args(n), "--no-such-flag")
 }

@@ -15,31 +15,18 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // ModulePath is the Go module whose commands the runtimes build.
 const ModulePath = "github.com/faultline/faultline"
 
-// Program says where a node's binary comes from.
-type Program struct {
-	// Package is a Go package path relative to the module root, e.g.
-	// "./cmd/raftd". The runtime builds it (statically, CGO_ENABLED=0).
-	Package string
-	// Binary is a prebuilt binary; when set, nothing is built.
-	Binary string
-}
-
-// ProgramSource is implemented by a System that knows its own binary. A
-// System without it is built from ./cmd/<Name()>.
-type ProgramSource interface {
-	Program() Program
-}
-
-func programOf(s System) Program {
-	if ps, ok := s.(ProgramSource); ok {
+func programOf(n system.Node) system.Program {
+	if ps, ok := n.(system.ProgramSource); ok {
 		return ps.Program()
 	}
-	return Program{Package: "./cmd/" + s.Name()}
+	return system.Program{Package: "./cmd/" + n.Name()}
 }
 
 // FindModuleRoot walks up from dir to the directory whose go.mod declares
@@ -232,7 +219,7 @@ func fileHash(path string) (string, error) {
 
 // resolveProgram returns the binary for a program: the prebuilt one, or a
 // fresh static build from the module root.
-func resolveProgram(ctx context.Context, p Program, root, goos string) (builtBinary, error) {
+func resolveProgram(ctx context.Context, p system.Program, root, goos string) (builtBinary, error) {
 	if p.Binary != "" {
 		hash, err := fileHash(p.Binary)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // These tests run the real raftd under both runtimes: the cluster elects a
@@ -142,7 +144,7 @@ func TestRaftdUnderProcessRuntime(t *testing.T) {
 	ctx := testContext(t)
 	c, err := NewProcess(Options{Log: testLogger(t)}).Start(ctx, Spec{
 		Campaign: uniqueCampaign("raftd-proc"), Nodes: []string{"n1", "n2", "n3"},
-		System: Raftd(RaftdOptions{ReadMode: "readindex"}),
+		System: system.Raftd(system.RaftdOptions{ReadMode: "readindex"}),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -156,13 +158,13 @@ func TestRaftdUnderDockerRuntime(t *testing.T) {
 	ctx := testContext(t)
 	rt := NewDocker(Options{Log: testLogger(t)})
 	// Build the image first so the measured start is the cluster's alone.
-	if _, err := rt.(*dockerRuntime).prepareImage(ctx, Raftd(RaftdOptions{})); err != nil {
+	if _, err := rt.(*dockerRuntime).prepareImage(ctx, system.Raftd(system.RaftdOptions{})); err != nil {
 		t.Fatal(err)
 	}
 	began := time.Now()
 	c, err := rt.Start(ctx, Spec{
 		Campaign: uniqueCampaign("raftd-dock"), Nodes: []string{"n1", "n2", "n3", "n4", "n5"},
-		System: Raftd(RaftdOptions{}),
+		System: system.Raftd(system.RaftdOptions{}),
 	})
 	if err != nil {
 		t.Fatal(err)

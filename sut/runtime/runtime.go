@@ -5,46 +5,23 @@
 // process runtime (local processes, each on its own 127.0.0.x, behind a TCP
 // proxy per node that cuts directed peer links by source address,
 // SIGSTOP/SIGCONT). It knows how to start, stop and cut off nodes; it never
-// looks inside them (it only asks a System's health path whether a node
-// serves), and it does not decide which faults happen when: that is the
+// looks inside them (it only asks a system's health path whether a node
+// serves; sut/system says how a node is started), and it does not decide which faults happen when: that is the
 // nemesis. cmd/netfault is its helper inside docker nodes.
 package runtime
 
 import (
 	"context"
 	"io"
+
+	"github.com/faultline/faultline/sut/system"
 )
-
-// System describes a system under test to a runtime: how a node is started
-// and how to tell that it is up. raftd is one System; another can be plugged
-// in without touching the runtimes.
-type System interface {
-	// Name is a short name for labels and logs, e.g. "raftd".
-	Name() string
-	// Args returns the command-line arguments (binary excluded) for a node.
-	Args(n NodeArgs) []string
-	// HealthPath is an HTTP path that answers 200 once a node serves, e.g.
-	// "/admin/status".
-	HealthPath() string
-}
-
-// NodeArgs is what a System needs to build a node's command line.
-type NodeArgs struct {
-	ID     string
-	Listen string            // address the node binds (host:port)
-	Peers  map[string]string // id -> address this node must dial for that peer
-	Data   string            // data directory
-	Join   bool              // start empty and wait to be added
-	// Cluster names the cluster (the campaign), so that a node refuses
-	// messages from another cluster that reused its address.
-	Cluster string
-}
 
 // Spec is the cluster a campaign asks for.
 type Spec struct {
 	Campaign string   // campaign name, used in labels and network names
 	Nodes    []string // initial voters, e.g. n1..n5
-	System   System
+	System   system.Node
 	// LogDir receives nodes/<id>.log when the cluster closes (may be empty).
 	LogDir string
 }

@@ -13,14 +13,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 func TestRaftdArgs(t *testing.T) {
-	sys := Raftd(RaftdOptions{
+	sys := system.Raftd(system.RaftdOptions{
 		ReadMode: "lease", Bugs: []string{"stale-local-read", "no-dedup"},
 		MaxClockDrift: 0.15, SnapshotEvery: 500, Extra: []string{"--log-level", "debug"},
 	})
-	got := sys.Args(NodeArgs{
+	got := sys.Args(system.NodeArgs{
 		ID: "n2", Listen: "127.0.0.12:7000", Data: "/d/n2", Join: true, Cluster: "c1",
 		Peers: map[string]string{"n2": "127.0.0.1:9002", "n1": "127.0.0.1:9001"},
 	})
@@ -33,7 +35,7 @@ func TestRaftdArgs(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("args\n got %q\nwant %q", got, want)
 	}
-	minimal := Raftd(RaftdOptions{}).Args(NodeArgs{ID: "n1", Listen: "0.0.0.0:8080", Data: "/data", Peers: map[string]string{"n1": "n1:8080"}})
+	minimal := system.Raftd(system.RaftdOptions{}).Args(system.NodeArgs{ID: "n1", Listen: "0.0.0.0:8080", Data: "/data", Peers: map[string]string{"n1": "n1:8080"}})
 	wantMin := []string{"--id", "n1", "--listen", "0.0.0.0:8080", "--peers", "n1=n1:8080", "--data", "/data", "--fault-injection"}
 	if !reflect.DeepEqual(minimal, wantMin) {
 		t.Fatalf("minimal args\n got %q\nwant %q", minimal, wantMin)
@@ -48,23 +50,23 @@ func TestRaftdArgs(t *testing.T) {
 
 func TestPeersRoundTrip(t *testing.T) {
 	in := map[string]string{"n3": "n3:8080", "n1": "n1:8080", "n2": "n2:8080"}
-	s := FormatPeers(in)
+	s := system.FormatPeers(in)
 	if s != "n1=n1:8080,n2=n2:8080,n3=n3:8080" {
 		t.Fatalf("FormatPeers = %s", s)
 	}
-	out, err := ParsePeers(s)
+	out, err := system.ParsePeers(s)
 	if err != nil || !reflect.DeepEqual(out, in) {
-		t.Fatalf("ParsePeers(%s) = %v, %v", s, out, err)
+		t.Fatalf("system.ParsePeers(%s) = %v, %v", s, out, err)
 	}
 	for _, bad := range []string{"n1", "n1=a:1,=b:2", "n1=a:1,n1=b:2"} {
-		if _, err := ParsePeers(bad); err == nil || !strings.Contains(err.Error(), "peers entry") {
-			t.Errorf("ParsePeers(%q) = %v, want an error naming the entry", bad, err)
+		if _, err := system.ParsePeers(bad); err == nil || !strings.Contains(err.Error(), "peers entry") {
+			t.Errorf("system.ParsePeers(%q) = %v, want an error naming the entry", bad, err)
 		}
 	}
 }
 
 func TestValidateSpecNamesTheField(t *testing.T) {
-	ok := Spec{Campaign: "c", Nodes: []string{"n1"}, System: Raftd(RaftdOptions{})}
+	ok := Spec{Campaign: "c", Nodes: []string{"n1"}, System: system.Raftd(system.RaftdOptions{})}
 	if err := validateSpec(ok); err != nil {
 		t.Fatal(err)
 	}

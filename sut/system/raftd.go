@@ -1,10 +1,13 @@
-package runtime
+package system
 
 import (
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/faultline/faultline/sut/client"
 )
 
 // RaftdOptions are the raftd settings a campaign chooses; the runtime fills
@@ -29,14 +32,40 @@ type RaftdOptions struct {
 	Binary string
 }
 
-// Raftd is the reference Raft KV server as a System. Fault injection
-// (/fault/...) is always enabled: the nemesis needs it for clock faults.
+// Raftd is the reference Raft KV server as a System, built from this
+// module's ./cmd/raftd. Fault injection (/fault/...) is always enabled: the
+// nemesis needs it for clock faults.
 func Raftd(opts RaftdOptions) System { return raftdSystem{opts: opts} }
 
 type raftdSystem struct{ opts RaftdOptions }
 
-func (raftdSystem) Name() string       { return "raftd" }
+// NameRaftd is raftd's system name.
+const NameRaftd = "raftd"
+
+func (raftdSystem) Name() string       { return NameRaftd }
 func (raftdSystem) HealthPath() string { return "/admin/status" }
+
+// Version is "source": raftd is built from the checked-out tree, whose
+// revision campaign.json records separately.
+func (s raftdSystem) Version() string {
+	if s.opts.Binary != "" {
+		return "binary"
+	}
+	return "source"
+}
+
+// Capabilities: raftd offers every capability.
+func (raftdSystem) Capabilities() Capabilities { return AllCapabilities }
+
+func (raftdSystem) StaleReadMode() string { return "local" }
+
+func (raftdSystem) NewClient(addrs map[string]string, opt ClientOptions) Client {
+	return NewProtocolClient(addrs, opt)
+}
+
+func (raftdSystem) NewAdmin(addrs map[string]string, timeout time.Duration) Admin {
+	return client.New(addrs, client.Options{Timeout: timeout, ClientID: "nemesis"})
+}
 
 // Program says how the runtimes obtain the raftd binary.
 func (s raftdSystem) Program() Program {
