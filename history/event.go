@@ -1,8 +1,11 @@
 // Package history owns the operation model of a campaign and its on-disk form:
-// the JSONL contract of DESIGN.md (one event per line, invoke then exactly one
-// completion per process), a streaming writer that leaves a readable prefix on
-// a crash, and a reader that validates well-formedness and names the line of
-// every error. It knows nothing of Raft, Porcupine or the network.
+// the JSONL contract (one event per line, invoke then exactly one completion
+// per process), a streaming writer that leaves a readable prefix on a crash,
+// the one reader of history files (Reader: Strict for checking, Tolerant for
+// a file still being written; it validates well-formedness, keeps bytes
+// exactly and names the line of every error), pairing into operations, and
+// the one rule that pairs a fault's end with its start (Faults). It knows
+// nothing of Raft, Porcupine or the network, and does not touch the store.
 package history
 
 import (

@@ -40,7 +40,7 @@ func Pair(events []Event) ([]Op, error) {
 	ops := make([]Op, 0, len(events)/2)
 	pending := map[int]int{} // process -> index into ops
 	for i, e := range events {
-		if err := v.add(e); err != nil {
+		if err := v.add(eventShape(&e)); err != nil {
 			return ops, fmt.Errorf("history event %d: %w", i, err)
 		}
 		if e.Process.Nemesis {

@@ -68,10 +68,10 @@ func TestNemesisIntervals(t *testing.T) {
 	}
 	got := NemesisIntervals(events)
 	want := []Interval{
-		{Kind: "partition", Start: 1, End: 4, StartEvent: 0, EndEvent: 3, Description: `partition {"groups":[["n1"],["n2","n3"]]}`},
-		{Kind: "kill", Start: 2, End: 9, StartEvent: 1, EndEvent: -1, Description: `kill "n2"`},
-		{Kind: "clock-bump", Start: 5, End: 5, StartEvent: 4, EndEvent: 4, Description: `clock-bump {"offset_ms":200}`},
-		{Kind: "kill", Start: 7, End: 8, StartEvent: 6, EndEvent: 7, Description: `kill "n3"`},
+		{Kind: "partition", Start: 1, End: 4, StartEvent: 0, EndEvent: 3, Description: `partition {"groups":[["n1"],["n2","n3"]]}`, Detail: `{"groups":[["n1"],["n2","n3"]]}`},
+		{Kind: "kill", Start: 2, End: 9, StartEvent: 1, EndEvent: -1, Description: `kill "n2"`, Detail: `"n2"`},
+		{Kind: "clock-bump", Start: 5, End: 5, StartEvent: 4, EndEvent: 4, Description: `clock-bump {"offset_ms":200}`, Detail: `{"offset_ms":200}`},
+		{Kind: "kill", Start: 7, End: 8, StartEvent: 6, EndEvent: 7, Description: `kill "n3"`, Detail: `"n3"`, EndDetail: `"n3"`},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
@@ -83,5 +83,36 @@ func TestNemesisIntervals(t *testing.T) {
 	}
 	if !got[1].Open() || got[0].Open() {
 		t.Error("Open() wrong")
+	}
+}
+
+// An end closes the open start of its kind whose value it repeats (the
+// nemesis writes the start's value plus how the heal went), else the oldest.
+func TestNemesisIntervalsPairByRepeatedValue(t *testing.T) {
+	a := map[string]any{"mode": "one", "nodes": []any{"n1"}}
+	b := map[string]any{"mode": "one", "nodes": []any{"n2"}}
+	bHealed := map[string]any{"mode": "one", "nodes": []any{"n2"}, "healed_by": "heal-all"}
+	events := []Event{
+		{Time: 1, Process: NemesisProcess, Type: Info, F: "kill-start", Value: a},
+		{Time: 2, Process: NemesisProcess, Type: Info, F: "kill-start", Value: b},
+		{Time: 3, Process: NemesisProcess, Type: Info, F: "kill-end", Value: bHealed},
+		{Time: 4, Process: NemesisProcess, Type: Info, F: "pause-start"},
+		{Time: 5, Process: NemesisProcess, Type: Info, F: "pause-start"},
+		{Time: 6, Process: NemesisProcess, Type: Info, F: "pause-end", Value: map[string]any{"other": 1}},
+		{Time: 7, Process: NemesisProcess, Type: Info, F: "kill-end"},
+	}
+	got := NemesisIntervals(events)
+	ends := map[int]int{} // start event -> end event
+	for _, iv := range got {
+		ends[iv.StartEvent] = iv.EndEvent
+	}
+	want := map[int]int{0: 6, 1: 2, 3: 5, 4: -1}
+	for start, end := range want {
+		if ends[start] != end {
+			t.Errorf("fault started at event %d ended at %d, want %d (%+v)", start, ends[start], end, got)
+		}
+	}
+	if got[1].EndDetail != `{"healed_by":"heal-all","mode":"one","nodes":["n2"]}` {
+		t.Errorf("end detail %q", got[1].EndDetail)
 	}
 }

@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -27,9 +26,168 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
-// Read decodes and validates a history in the JSONL contract of DESIGN.md.
-// Errors name the line as "history.jsonl:57: ..."; on error the events read
-// before the bad line are returned too, so nothing recorded is lost.
+// Mode says how a Reader treats a last line without a newline.
+type Mode int
+
+const (
+	// Strict is for checking a finished history: every line must be a
+	// well-formed event, and a last line without a newline is one too (or a
+	// Truncated ParseError when it does not parse).
+	Strict Mode = iota
+	// Tolerant is for a file still being written: a last line without a
+	// newline is a write in progress. Next reports io.EOF before it and
+	// reads it once the rest of it has arrived (call Next again after the
+	// file grows). Everything else is as strict as Strict.
+	Tolerant
+)
+
+// Reader streams the events of a history in the JSONL contract of
+// docs/history-format (DESIGN.md), validating each one as it comes. It is
+// the one reader of history files: checking, reports and live followers
+// all read through it. Errors are *ParseError values naming the file and
+// line. After a ParseError on a complete line, Next may be called again: the
+// bad line is skipped (it does not count as an event) and reading goes on,
+// for callers that list problems instead of stopping.
+//
+// Values are kept exactly: a line that is not valid UTF-8, or whose strings
+// escape invalid code points, is refused with its line, never repaired.
+type Reader struct {
+	r    io.Reader
+	name string
+	mode Mode
+	dec  *lineDecoder
+	v    *validator
+
+	buf        []byte // unread bytes; buf[start:] is not yet consumed
+	start      int
+	eof        bool  // the underlying reader reported io.EOF
+	line       int   // lines consumed so far
+	offset     int64 // bytes of the lines consumed so far
+	eventLine  int   // line of the last event returned
+	eventIndex int   // index of the last event returned
+}
+
+// NewReader reads r; name is what errors call the file.
+func NewReader(r io.Reader, name string, mode Mode) *Reader {
+	return &Reader{r: r, name: name, mode: mode, dec: newLineDecoder(), v: newValidator(), eventIndex: -1}
+}
+
+// Line is the 1-based line of the event Next last returned.
+func (r *Reader) Line() int { return r.eventLine }
+
+// Index is the 0-based index of the event Next last returned, among the
+// events accepted (the index Op.Invoke and anomalies use).
+func (r *Reader) Index() int { return r.eventIndex }
+
+// Offset is how many bytes of complete lines have been consumed: where a
+// follower resumes if it reopens the file.
+func (r *Reader) Offset() int64 { return r.offset }
+
+// Events is the number of events accepted so far.
+func (r *Reader) Events() int { return r.v.n }
+
+// Next returns the next event, with its value decoded. At the end it
+// returns io.EOF.
+func (r *Reader) Next() (Event, error) {
+	raw, err := r.NextRaw()
+	if err != nil {
+		return Event{}, err
+	}
+	// The value was validated by NextRaw: decoding it cannot fail.
+	e, err := raw.Decode()
+	if err != nil {
+		return Event{}, r.errorAt(r.eventLine, err.Error(), false)
+	}
+	return e, nil
+}
+
+// NextRaw is Next without decoding the value: RawEvent.Value is the exact
+// JSON text, valid until the next call. It is the checker's fast path.
+func (r *Reader) NextRaw() (RawEvent, error) {
+	for {
+		text, complete, err := r.readLine()
+		if err != nil {
+			return RawEvent{}, err
+		}
+		text = bytes.TrimSpace(text)
+		if len(text) == 0 {
+			continue
+		}
+		var e RawEvent
+		if err := r.dec.decode(text, &e); err != nil {
+			if !complete {
+				return RawEvent{}, r.errorAt(r.line, fmt.Sprintf(
+					"truncated last line (the writer stopped mid-event; %d events before it are intact): %v", r.v.n, err), true)
+			}
+			return RawEvent{}, r.errorAt(r.line, err.Error(), false)
+		}
+		if err := r.v.add(rawShape(&e)); err != nil {
+			return RawEvent{}, r.errorAt(r.line, err.Error(), false)
+		}
+		r.eventLine, r.eventIndex = r.line, r.v.n-1
+		return e, nil
+	}
+}
+
+func (r *Reader) errorAt(line int, msg string, truncated bool) error {
+	return &ParseError{File: r.name, Line: line, Msg: msg, Truncated: truncated}
+}
+
+// readChunk is how much a Reader asks of the underlying reader at once.
+const readChunk = 256 << 10
+
+// readLine returns the next line without its newline; complete is false
+// for a last line that has no newline. In Tolerant mode such a line is held
+// back (io.EOF) until its newline arrives.
+func (r *Reader) readLine() (text []byte, complete bool, err error) {
+	for {
+		if i := bytes.IndexByte(r.buf[r.start:], '\n'); i >= 0 {
+			text = r.buf[r.start : r.start+i]
+			r.start += i + 1
+			r.line++
+			r.offset += int64(i + 1)
+			return text, true, nil
+		}
+		if r.eof {
+			r.eof = false // a follower may call again after the file grows
+			rest := r.buf[r.start:]
+			if len(rest) == 0 || r.mode == Tolerant {
+				return nil, false, io.EOF
+			}
+			r.start = len(r.buf)
+			r.line++
+			r.offset += int64(len(rest))
+			return rest, false, nil
+		}
+		if err := r.fill(); err != nil {
+			return nil, false, fmt.Errorf("%s:%d: %w", r.name, r.line+1, err)
+		}
+	}
+}
+
+// fill reads more input, keeping the unconsumed bytes.
+func (r *Reader) fill() error {
+	if r.start > 0 {
+		n := copy(r.buf, r.buf[r.start:])
+		r.buf, r.start = r.buf[:n], 0
+	}
+	if cap(r.buf)-len(r.buf) < readChunk/2 {
+		grown := make([]byte, len(r.buf), max(2*cap(r.buf), len(r.buf)+readChunk))
+		copy(grown, r.buf)
+		r.buf = grown
+	}
+	n, err := r.r.Read(r.buf[len(r.buf):cap(r.buf)])
+	r.buf = r.buf[:len(r.buf)+n]
+	if errors.Is(err, io.EOF) {
+		r.eof = true
+		return nil
+	}
+	return err
+}
+
+// Read decodes and validates a whole history (Strict). Errors name the line
+// as "history.jsonl:57: ..."; on error the events read before the bad line
+// are returned too, so nothing recorded is lost.
 func Read(r io.Reader) ([]Event, error) { return ReadNamed(r, DefaultName) }
 
 // ReadFile reads and validates the history file at path; errors name path and line.
@@ -44,87 +202,64 @@ func ReadFile(path string) ([]Event, error) {
 
 // ReadNamed is Read with the file name to use in errors.
 func ReadNamed(r io.Reader, name string) ([]Event, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	v := newValidator()
+	hr := NewReader(r, name, Strict)
 	var events []Event
-	for line := 1; ; line++ {
-		raw, readErr := br.ReadBytes('\n')
-		if readErr != nil && !errors.Is(readErr, io.EOF) {
-			return events, fmt.Errorf("%s:%d: %w", name, line, readErr)
-		}
-		complete := len(raw) > 0 && raw[len(raw)-1] == '\n'
-		text := bytes.TrimSpace(raw)
-		if len(text) > 0 {
-			e, err := decodeLine(text)
-			if err == nil {
-				if err = v.add(e); err == nil {
-					events = append(events, e)
-				}
-			} else if !complete {
-				return events, &ParseError{File: name, Line: line, Truncated: true,
-					Msg: fmt.Sprintf("truncated last line (the writer stopped mid-event; %d events before it are intact): %v", len(events), err)}
-			}
-			if err != nil {
-				return events, &ParseError{File: name, Line: line, Msg: err.Error()}
-			}
-		}
-		if readErr != nil { // io.EOF
+	for {
+		e, err := hr.Next()
+		if errors.Is(err, io.EOF) {
 			return events, nil
 		}
+		if err != nil {
+			return events, err
+		}
+		events = append(events, e)
 	}
 }
 
-// wireEvent mirrors Event with pointers for the fields that must be present.
-type wireEvent struct {
-	Time    *int64   `json:"time"`
-	Process *Process `json:"process"`
-	Type    *Type    `json:"type"`
-	F       *string  `json:"f"`
-	Key     string   `json:"key"`
-	Value   any      `json:"value"`
-	Node    string   `json:"node"`
-	Error   string   `json:"error"`
-	Latency int64    `json:"latency"`
-}
-
-// decodeLine decodes one JSON object, keeping numbers as json.Number.
-func decodeLine(text []byte) (Event, error) {
-	dec := json.NewDecoder(bytes.NewReader(text))
+// DecodeValue decodes the JSON text of a value as Event documents it (nil
+// for no text). The text must come from a Reader, which validated it.
+func DecodeValue(raw []byte) (any, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var w wireEvent
-	if err := dec.Decode(&w); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			if typeErr.Field == "" {
-				return Event{}, fmt.Errorf("malformed JSON: want an object, got %s", typeErr.Value)
-			}
-			return Event{}, fmt.Errorf("field %s: %s is not a valid %s", typeErr.Field, typeErr.Value, typeErr.Type)
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// RawValueKey is ValueKey of the value whose JSON text is raw, without
+// decoding it when the text is already in ValueKey's form (numbers, plain
+// ASCII strings, arrays of those written without spaces).
+func RawValueKey(raw []byte) string {
+	if len(raw) == 0 {
+		return "null"
+	}
+	if canonicalText(raw) {
+		return string(raw)
+	}
+	v, err := DecodeValue(raw)
+	if err != nil {
+		return string(raw)
+	}
+	return ValueKey(v)
+}
+
+// canonicalText reports whether ValueKey would give back raw itself:
+// printable ASCII without escapes, spaces, objects or the characters
+// encoding/json escapes in arrays (<, >, &).
+func canonicalText(raw []byte) bool {
+	composite := raw[0] == '['
+	for _, c := range raw {
+		switch {
+		case c <= ' ' || c >= 0x7f || c == '\\' || c == '{':
+			return false
+		case composite && (c == '<' || c == '>' || c == '&'):
+			return false
 		}
-		var syntaxErr *json.SyntaxError
-		if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return Event{}, fmt.Errorf("malformed JSON: %v", err)
-		}
-		return Event{}, err
 	}
-	if dec.More() {
-		return Event{}, fmt.Errorf("malformed JSON: more than one value on the line")
-	}
-	var missing []string
-	if w.Time == nil {
-		missing = append(missing, "time")
-	}
-	if w.Process == nil {
-		missing = append(missing, "process")
-	}
-	if w.Type == nil {
-		missing = append(missing, "type")
-	}
-	if w.F == nil {
-		missing = append(missing, "f")
-	}
-	if len(missing) > 0 {
-		return Event{}, fmt.Errorf("missing field(s) %v", missing)
-	}
-	return Event{Time: *w.Time, Process: *w.Process, Type: *w.Type, F: *w.F, Key: w.Key,
-		Value: w.Value, Node: w.Node, Error: w.Error, Latency: w.Latency}, nil
+	return true
 }

@@ -32,8 +32,62 @@ func newValidator() *validator {
 	return &validator{open: map[int]pendingInvoke{}, crashed: map[int]int{}}
 }
 
+// shape is what the validator needs of an event: everything but the
+// value, of which only its presence and, for cas, its form matter.
+type shape struct {
+	Time    int64
+	Process Process
+	Type    Type
+	F, Key  string
+	// HasValue is false for a null or absent value; Pair is set when the
+	// value is a list of exactly two elements. Value describes it in errors.
+	HasValue, Pair bool
+	Value          func() string
+}
+
+func eventShape(e *Event) shape {
+	pair, ok := List(e.Value)
+	return shape{Time: e.Time, Process: e.Process, Type: e.Type, F: e.F, Key: e.Key,
+		HasValue: e.Value != nil, Pair: ok && len(pair) == 2, Value: func() string { return ValueKey(e.Value) }}
+}
+
+func rawShape(e *RawEvent) shape {
+	s := shape{Time: e.Time, Process: e.Process, Type: e.Type, F: e.F, Key: e.Key, HasValue: e.Value != nil,
+		Value: func() string { return RawValueKey(e.Value) }}
+	if e.F == FCas && e.Type == Invoke {
+		s.Pair = rawPair(e.Value)
+	}
+	return s
+}
+
+// rawPair reports whether raw is the JSON text of a two-element array.
+func rawPair(raw []byte) bool {
+	if len(raw) == 0 || raw[0] != '[' {
+		return false
+	}
+	p := fastParser{b: raw, i: 1}
+	for n := 0; ; n++ {
+		if p.peek() == ']' {
+			return false // empty, or a trailing comma
+		}
+		if !p.skip(1) {
+			v, err := DecodeValue(raw)
+			list, ok := List(v)
+			return err == nil && ok && len(list) == 2
+		}
+		switch p.peek() {
+		case ',':
+			p.i++
+		case ']':
+			return n == 1
+		default:
+			return false
+		}
+	}
+}
+
 // add validates e as the next event of the history and accepts it.
-func (v *validator) add(e Event) error {
+func (v *validator) add(e shape) error {
 	if err := v.check(e); err != nil {
 		return err
 	}
@@ -54,7 +108,7 @@ func (v *validator) add(e Event) error {
 	return nil
 }
 
-func (v *validator) check(e Event) error {
+func (v *validator) check(e shape) error {
 	if e.Time < 0 {
 		return fmt.Errorf("time %d is negative", e.Time)
 	}
@@ -96,11 +150,11 @@ func (v *validator) check(e Event) error {
 		}
 		switch e.F {
 		case FCas:
-			if err := checkCasValue(e.Value); err != nil {
-				return err
+			if !e.Pair {
+				return fmt.Errorf("cas value must be [expected, new], got %s", e.Value())
 			}
 		case FWrite, FAdd, FAppend:
-			if e.Value == nil {
+			if !e.HasValue {
 				return fmt.Errorf("%s invocation on key %q has no value", e.F, e.Key)
 			}
 		}
@@ -116,14 +170,5 @@ func (v *validator) check(e Event) error {
 		}
 	}
 	v.lastTime = e.Time
-	return nil
-}
-
-// checkCasValue requires the [expected, new] pair of a cas invocation.
-func checkCasValue(value any) error {
-	pair, ok := List(value)
-	if !ok || len(pair) != 2 {
-		return fmt.Errorf("cas value must be [expected, new], got %s", ValueKey(value))
-	}
 	return nil
 }
