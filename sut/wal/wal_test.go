@@ -139,9 +139,9 @@ func TestTornTailIsTruncatedAndLogged(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"bad crc in last record", func(t *testing.T, path string, _ int64) {
+		{"last record never written (zeros)", func(t *testing.T, path string, off int64) {
 			b, _ := os.ReadFile(path)
-			b[len(b)-1] ^= 0xff
+			clear(b[off:])
 			os.WriteFile(path, b, 0o644)
 		}},
 		{"zero-filled tail", func(t *testing.T, path string, _ int64) {
@@ -223,6 +223,71 @@ func TestCorruptMiddleRecordNamesFileAndOffset(t *testing.T) {
 	// Nothing was repaired behind our back.
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, b) {
 		t.Fatal("Open modified a corrupt segment")
+	}
+}
+
+// The reproduction: one byte of the length field of a record in the
+// middle of the only segment flipped. The record then claims to extend past
+// the end of the file, yet valid records follow it: damage, never a tear.
+func TestCorruptLengthMidSegmentRefusesStart(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := mustOpen(t, dir, testOptions())
+	var offs []int64
+	path := onlySegment(t, dir)
+	for i := uint64(1); i <= 20; i++ {
+		st, _ := os.Stat(path)
+		offs = append(offs, st.Size())
+		mustSave(t, w, raft.HardState{Term: 1, Vote: "n1", Commit: i - 1}, entries(i, i, 1))
+	}
+	w.Close()
+	mid := offs[10]
+	b, _ := os.ReadFile(path)
+	b[mid+2] ^= 0xff // the length's third byte: 16 MB past the end of the file
+	os.WriteFile(path, b, 0o644)
+
+	_, _, err := Open(dir, testOptions())
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.File != path || ce.Offset != mid {
+		t.Fatalf("Open after a flipped length field at %d: %v, want a *CorruptError naming %s at %d", mid, err, path, mid)
+	}
+	if !strings.Contains(err.Error(), "valid record follows") {
+		t.Fatalf("error does not say why this is no tear: %v", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, b) {
+		t.Fatal("Open truncated a segment with valid records after the damage")
+	}
+}
+
+// Damage to a record that was written in full is refused even when it is the
+// last record: a flipped bit, or a length field that lies about a payload
+// that is all there.
+func TestDamagedLastRecordRefusesStart(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(b []byte, lastOff int)
+	}{
+		{"payload bit", func(b []byte, _ int) { b[len(b)-1] ^= 0x01 }},
+		{"crc byte", func(b []byte, off int) { b[off+5] ^= 0x80 }},
+		{"length grown past the end", func(b []byte, off int) { b[off+1] ^= 0x01 }},
+		{"length shrunk", func(b []byte, off int) { b[off] ^= 0x01 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, _ := mustOpen(t, dir, testOptions())
+			mustSave(t, w, raft.HardState{Term: 1}, entries(1, 2, 1))
+			path := onlySegment(t, dir)
+			st, _ := os.Stat(path)
+			mustSave(t, w, raft.HardState{Term: 2, Vote: "n2"}, nil)
+			w.Close()
+			b, _ := os.ReadFile(path)
+			tc.damage(b, int(st.Size()))
+			os.WriteFile(path, b, 0o644)
+			_, _, err := Open(dir, testOptions())
+			var ce *CorruptError
+			if !errors.As(err, &ce) || ce.File != path || ce.Offset != st.Size() {
+				t.Fatalf("Open: %v, want a *CorruptError naming %s at %d", err, path, st.Size())
+			}
+		})
 	}
 }
 
