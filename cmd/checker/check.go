@@ -17,7 +17,7 @@ import (
 )
 
 func checkUsage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: checker check [flags] RUN_DIR|history.jsonl")
+	fmt.Fprintln(w, "Usage: checker check [flags] RUN_DIR|history.jsonl|FILE --from jepsen|porcupine")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Re-checks a history in the DESIGN.md contract, including one written by another tool,")
 	fmt.Fprintln(w, "and prints the verdict and its anomalies. Given a run directory it also rewrites")
@@ -26,11 +26,12 @@ func checkUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	var wl string
 	var timeout time.Duration
-	printDefaults(w, checkFlags(&wl, &timeout))
+	printDefaults(w, checkFlags(&wl, &timeout, &importFlags{}))
 }
 
-func checkFlags(workload *string, timeout *time.Duration) *flag.FlagSet {
+func checkFlags(workload *string, timeout *time.Duration, imp *importFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	imp.register(fs)
 	fs.StringVar(workload, "workload", "", "model: `register`, set or append (default: the run's workload, else inferred from the operations)")
 	fs.DurationVar(timeout, "check-timeout", campaign.DefaultCheckTimeout, "time limit; beyond it the verdict is unknown")
 	return fs
@@ -39,7 +40,11 @@ func checkFlags(workload *string, timeout *time.Duration) *flag.FlagSet {
 func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var workload string
 	var timeout time.Duration
-	rest, err := parseFlags(checkFlags(&workload, &timeout), args)
+	var imp importFlags
+	rest, err := parseFlags(checkFlags(&workload, &timeout, &imp), args)
+	if err == nil {
+		err = imp.validate()
+	}
 	if err == nil {
 		switch {
 		case len(rest) == 0:
@@ -68,13 +73,16 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
-	if info.IsDir() {
+	if info.IsDir() && imp.from == "" {
+		if imp.reportDir != "" {
+			return flagError(fmt.Errorf("--report is for a bare history file; a run directory's report is rewritten in place"), "check", checkUsage, stdout, stderr)
+		}
 		runDir, path = path, filepath.Join(path, campaign.HistoryFile)
 		if workload == "" {
 			workload = recordedWorkload(runDir)
 		}
 	}
-	events, err := history.ReadFile(path)
+	events, err := imp.readHistory(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
@@ -86,6 +94,14 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitCannotGo
 	}
 	printVerdict(stdout, res, 20)
+	printLint(stdout, events, 20)
+	if runDir == "" && imp.reportDir != "" {
+		if err := writeBareReport(imp.reportDir, events, res, opt); err != nil {
+			fmt.Fprintf(stderr, "checker check: --report: %v\n", err)
+			return exitCannotGo
+		}
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(imp.reportDir, "report.html"))
+	}
 	if runDir != "" {
 		if err := rewriteRunResults(runDir, events, res, opt); err != nil {
 			fmt.Fprintf(stderr, "checker check: %v\n", err)

@@ -40,6 +40,7 @@ func commands() []command {
 		{"bugs", "list raftd's planted bugs and the faults that expose them", cmdBugs},
 		{"gc", "remove leftover faultline containers and networks (by label)", cmdGC},
 		{"serve", "browse the store of runs and launch campaigns in a web UI", cmdServe},
+		{"export", "write a run's history for Jepsen (history.edn) or Porcupine (JSON)", cmdExport},
 		{"sweep", "run every planted bug's exposure and no-bug controls; print the detection matrix", cmdSweep},
 	}
 }
