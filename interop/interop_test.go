@@ -285,8 +285,8 @@ func TestPorcupineReadsPorcupineOperations(t *testing.T) {
 
 func TestPorcupineErrorsNameTheOperation(t *testing.T) {
 	cases := []struct{ text, want string }{
-		{`[{"ClientId":0,"Input":{"op":"inc","key":"x"},"Call":0,"Output":{},"Return":1}]`, "ops.json: operation 0: Input.op must be"},
-		{`[{"ClientId":0,"Input":{"op":"read","key":"x"},"Call":0,"Output":{},"Return":1},{"ClientId":0,"Input":{"op":"read"},"Call":2,"Output":{},"Return":3}]`, "ops.json: operation 1: Input.key is missing"},
+		{`[{"ClientId":0,"Input":{"op":"inc","key":"x"},"Call":0,"Output":{},"Return":1}]`, "ops.json: operation 0: its Input.op must be"},
+		{`[{"ClientId":0,"Input":{"op":"read","key":"x"},"Call":0,"Output":{},"Return":1},{"ClientId":0,"Input":{"op":"read"},"Call":2,"Output":{},"Return":3}]`, "ops.json: operation 1: its Input.key is missing"},
 		{`{"operations": 3}`, "ops.json: not Porcupine operations as JSON"},
 		{`[{"ClientId":0,"Input":{"op":"read","key":"x"},"Call":5,"Output":{},"Return":1}]`, "operation 0: returns at 1, before its call at 5"},
 	}

@@ -217,13 +217,13 @@ func fromPorcupine(op porcupineOp, process int) ([]history.Event, error) {
 	switch op.Input.Op {
 	case history.FRead, history.FWrite, history.FCas, history.FAdd, history.FAppend:
 	default:
-		return nil, fmt.Errorf("Input.op must be read, write, cas, add or append, got %q", op.Input.Op)
+		return nil, fmt.Errorf("its Input.op must be read, write, cas, add or append, got %q", op.Input.Op)
 	}
 	if op.Input.Key == "" {
-		return nil, fmt.Errorf("Input.key is missing")
+		return nil, fmt.Errorf("its Input.key is missing")
 	}
 	if op.Call < 0 {
-		return nil, fmt.Errorf("Call %d is negative", op.Call)
+		return nil, fmt.Errorf("its Call %d is negative", op.Call)
 	}
 	p := history.Client(process)
 	invoke := history.Event{Time: op.Call, Process: p, Type: history.Invoke, F: op.Input.Op, Key: op.Input.Key, Value: op.Input.Value}
@@ -263,7 +263,7 @@ func faultEvents(a porcupine.Annotation) ([]history.Event, error) {
 	if dec.Decode(&evs) == nil && len(evs) > 0 {
 		for _, e := range evs {
 			if !e.Process.Nemesis || e.Type != history.Info {
-				return nil, fmt.Errorf("Details must hold nemesis info events, got %s %s", e.Process, e.Type)
+				return nil, fmt.Errorf("its Details must hold nemesis info events, got %s %s", e.Process, e.Type)
 			}
 		}
 		return evs, nil
