@@ -18,8 +18,8 @@ type view struct {
 	leader string   // "" when no leader is known
 }
 
-// fault is one planned fault: what to do and to whom. Only the fields of its
-// kind are set.
+// fault is one planned fault: what to do and to whom. Only the fields its
+// kind uses are set; a kind whose plan fits none of them keeps it in Params.
 type fault struct {
 	Kind Kind
 	Mode string // partition topology, kill/pause target mode, clock mode or membership op
@@ -39,93 +39,17 @@ type fault struct {
 
 	Remove string // membership: the voter removed
 	Add    string // membership: the node added
+
+	// Params is the plan of a kind whose details fit none of the fields
+	// above, as the kind's own type (the kind's file owns it).
+	Params any
 }
 
 // eventValue is the value of the fault's start and end events.
-func (f fault) eventValue() map[string]any {
-	v := map[string]any{}
-	switch f.Kind {
-	case Partition:
-		v["kind"] = f.Mode
-		if f.Groups != nil {
-			v["groups"] = f.Groups
-		}
-		v["grudge"] = f.Grudge
-		if f.Mode == TopoLagIsolateLeader {
-			v["laggers"], v["step_ms"] = f.Targets, float64(f.Step)/float64(time.Millisecond)
-			v["delays"] = f.Delays
-		}
-	case Kill, Pause:
-		v["mode"] = f.Mode
-		v["nodes"] = f.Targets
-	case Clock:
-		v["mode"] = f.Mode
-		v["offsets"] = f.OffsetsMs
-		v["rates"] = f.Rates
-		if f.Flips > 0 {
-			v["flips"] = f.Flips
-		}
-		if f.Grudge != nil {
-			v["groups"] = f.Groups
-			v["grudge"] = f.Grudge
-		}
-	case Slow:
-		return f.slowEventValue()
-	case Membership:
-		v["op"] = f.Mode
-		switch f.Mode {
-		case MemberReplace, MemberSwap, MemberSwapPartition:
-			v["remove"], v["add"] = f.Remove, f.Add
-			if f.Grudge != nil {
-				v["groups"], v["grudge"] = f.Groups, f.Grudge
-			}
-		case MemberAdd:
-			v["node"] = f.Add
-		default:
-			v["node"] = f.Remove
-		}
-	}
-	return v
-}
+func (f fault) eventValue() map[string]any { return kindOf(f.Kind).value(f) }
 
 // String is the human description used for Current and logs.
-func (f fault) String() string {
-	switch f.Kind {
-	case Partition:
-		if f.Mode == TopoLagIsolateLeader {
-			return f.lagString()
-		}
-		if f.Groups != nil {
-			return fmt.Sprintf("partition %s %s", f.Mode, groupsString(f.Groups))
-		}
-		return fmt.Sprintf("partition %s %s", f.Mode, describeGrudge(f.Grudge))
-	case Kill, Pause:
-		return fmt.Sprintf("%s %s %s", f.Kind, f.Mode, strings.Join(f.Targets, " "))
-	case Clock:
-		parts := make([]string, 0, len(f.Targets))
-		for _, t := range f.Targets {
-			parts = append(parts, fmt.Sprintf("%s %+dms x%.4f", t, f.OffsetsMs[t], f.Rates[t]))
-		}
-		desc := fmt.Sprintf("clock %s %s", f.Mode, strings.Join(parts, ", "))
-		if f.Groups != nil {
-			desc += " + partition " + groupsString(f.Groups)
-		}
-		return desc
-	case Slow:
-		return f.slowString()
-	case Membership:
-		switch f.Mode {
-		case MemberReplace, MemberSwap:
-			return fmt.Sprintf("membership %s %s by %s", f.Mode, f.Remove, f.Add)
-		case MemberSwapPartition:
-			return fmt.Sprintf("membership %s %s by %s + partition %s", f.Mode, f.Remove, f.Add, groupsString(f.Groups))
-		case MemberAdd:
-			return "membership add " + f.Add
-		}
-		return fmt.Sprintf("membership %s %s", f.Mode, f.Remove)
-	}
-	return string(f.Kind)
-}
+func (f fault) String() string { return kindOf(f.Kind).describe(f) }
 
 // groupsString shows partition sides as [n1 n2 | n3 n4 n5].
 func groupsString(groups [][]string) string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/faultline/faultline/sut/runtime"
 )
 
 // healTimeout bounds the healing of one fault and of HealAll when the
@@ -40,41 +42,21 @@ func (n *Nemesis) endLocked(ctx context.Context, a *activeFault, healedBy string
 	return n.record(string(a.f.Kind)+"-end", v)
 }
 
-// heal undoes the damage of f's kind (every tracked node of that kind, so a
+// heal undoes f through its kind (every tracked node of that kind, so a
 // leftover from an earlier failed heal goes too); HealAll is the sweep that
 // undoes every kind.
 func (n *Nemesis) heal(ctx context.Context, f fault) error {
-	switch f.Kind {
-	case Partition:
-		if f.Mode == TopoLagIsolateLeader {
-			return n.healSlow(ctx, f) // the partition, then the leader's hold-back
-		}
-		return n.healPartitions(ctx)
-	case Kill:
-		return n.restartKilled(ctx)
-	case Pause:
-		return n.resumePaused(ctx)
-	case Clock:
-		if f.Grudge != nil {
-			if err := n.healPartitions(ctx); err != nil {
-				return errors.Join(err, n.resetClocks(ctx, f.Targets))
-			}
-		}
-		return n.resetClocks(ctx, f.Targets)
-	case Membership:
-		if f.Grudge != nil {
-			// swap-partition: reunite the sides (and wake the fresh node,
-			// if its resume failed) before repairing the configuration.
-			if err := errors.Join(n.healPartitions(ctx), n.resumePaused(ctx)); err != nil {
-				return err
-			}
-		}
-		_, err := n.reconcileMembership(ctx)
-		return err
-	case Slow:
-		return n.healSlow(ctx, f)
+	fk := kindOf(f.Kind)
+	if fk == nil {
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
-	return nil
+	return fk.heal(ctx, n, f)
+}
+
+// cut partitions the cluster by g, marking the damage first.
+func (n *Nemesis) cut(ctx context.Context, g runtime.Grudge) error {
+	n.mark(func(d *damage) { d.partitioned = true })
+	return n.env.Cluster.Partition(ctx, g)
 }
 
 func (n *Nemesis) healPartitions(ctx context.Context) error {
@@ -85,54 +67,15 @@ func (n *Nemesis) healPartitions(ctx context.Context) error {
 	return nil
 }
 
-func (n *Nemesis) restartKilled(ctx context.Context) error {
-	var errs []error
-	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.killed }) {
-		if err := n.env.Cluster.Restart(ctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("restart %s: %w", id, err))
-			continue
-		}
-		n.mark(func(d *damage) { delete(d.killed, id) })
-	}
-	return errors.Join(errs...)
-}
-
-func (n *Nemesis) resumePaused(ctx context.Context) error {
-	var errs []error
-	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.paused }) {
-		if err := n.env.Cluster.Resume(ctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("resume %s: %w", id, err))
-			continue
-		}
-		n.mark(func(d *damage) { delete(d.paused, id) })
-	}
-	return errors.Join(errs...)
-}
-
 // clockResetAttempts covers a node that is still starting after a restart.
 const (
 	clockResetAttempts = 5
 	clockResetBackoff  = 300 * time.Millisecond
 )
 
-// resetClocks sets offset 0 and rate 1 on the given nodes, retrying a node
-// that does not answer at once.
-func (n *Nemesis) resetClocks(ctx context.Context, ids []string) error {
-	syncAdmin(n.env)
-	var errs []error
-	for _, id := range ids {
-		err := retryReset(ctx, func() error { return n.env.Admin.SetClock(ctx, id, 0, 1) })
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reset clock of %s: %w", id, err))
-			continue
-		}
-		n.mark(func(d *damage) { delete(d.skewed, id) })
-	}
-	return errors.Join(errs...)
-}
-
-// HealAll undoes everything, whatever happened: it ends every active fault, removes every partition rule, resumes paused and restarts killed
-// nodes, resets the clock of every node (offset 0, rate 1) and, unless the
+// HealAll undoes everything, whatever happened: it ends every active fault,
+// removes every partition rule, resumes paused and restarts killed nodes,
+// lets each kind with damage of its own sweep it (sweeper), resets the clock of every node (offset 0, rate 1) and, unless the
 // last membership change was verified complete, finishes or undoes it
 // so that every running node is a member and the voters are within
 // [3, MaxNodes]. It records a "heal" event listing what it did. It is safe
@@ -175,6 +118,15 @@ func (n *Nemesis) HealAll(ctx context.Context) error {
 	}
 	if killed := n.damaged(func(d *damage) map[string]bool { return d.killed }); len(killed) > 0 {
 		step(fmt.Sprintf("restarted %v", killed), n.restartKilled(ctx))
+	}
+	for _, fk := range registry {
+		if sw, ok := fk.(sweeper); ok {
+			did, err := sw.sweep(ctx, n)
+			actions = append(actions, did...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	all := n.env.Cluster.Nodes()
 	slices.Sort(all)

@@ -1,33 +1,176 @@
 package nemesis
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
-// Kind is a class of fault.
+// Kind is the name of a class of fault, as written in --nemesis and in the
+// "<kind>-start" and "<kind>-end" events.
 type Kind string
 
+// faultKind is one class of fault. Each implementation lives in its own file
+// and is listed once in registry; nothing else in the package switches on
+// the kind.
+type faultKind interface {
+	// name is the kind's name.
+	name() Kind
+	// needs is what every mode of the kind needs; a mode that needs more
+	// checks p.has itself in modes.
+	needs() Needs
+	// modes lists the modes that make sense for v, in a fixed order (the
+	// seeded schedule picks by index).
+	modes(p *planner, v view) []string
+	// plan draws a fault of the given mode for v from p's seeded stream.
+	plan(p *planner, mode string, v view) fault
+	// start puts f in place, marking the damage (n.mark) before each action
+	// so that a heal undoes an action that timed out and may have happened.
+	start(ctx context.Context, n *Nemesis, f fault) error
+	// heal undoes f, and any leftover of an earlier failed heal of the same
+	// kind. It must succeed after ctx is cancelled by the run (the caller
+	// passes a fresh bounded context then).
+	heal(ctx context.Context, n *Nemesis, f fault) error
+	// value is the value of f's start and end events (docs/history format).
+	value(f fault) map[string]any
+	// describe is f for humans: the progress line and logs.
+	describe(f fault) string
+}
+
+// holder is implemented by a kind that acts during its hold (a clock strobe
+// flips offsets); other kinds just wait.
+type holder interface {
+	hold(ctx context.Context, n *Nemesis, a *activeFault)
+}
+
+// sweeper is implemented by a kind that leaves damage of its own, beyond the
+// shared effects HealAll already undoes (partitions, pauses, kills, clocks,
+// slowness, membership). HealAll calls sweep after partitions are healed and
+// nodes resumed and restarted, before clocks and membership are repaired; it
+// returns what it did.
+type sweeper interface {
+	sweep(ctx context.Context, n *Nemesis) ([]string, error)
+}
+
+// registry lists every kind, in the order the seeded schedule indexes them:
+// a new kind goes at the end, so that the schedules of seeds that name only
+// older kinds stay as they were.
+var registry = []faultKind{
+	partitionKind{},
+	clockKind{},
+	membershipKind{},
+	killKind{},
+	pauseKind{},
+	slowKind{},
+}
+
+// AllKinds lists every kind in registry order.
+var AllKinds = kindNames(registry)
+
+func kindNames(kinds []faultKind) []Kind {
+	names := make([]Kind, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.name()
+	}
+	return names
+}
+
+// kindOf returns the registered kind named k, or nil.
+func kindOf(k Kind) faultKind {
+	for _, fk := range registry {
+		if fk.name() == k {
+			return fk
+		}
+	}
+	return nil
+}
+
+// RuntimeOp is an operation of runtime.Cluster that a kind uses. Every
+// runtime implements all of runtime.Cluster today, so these are declared for
+// the reader and for a future runtime that cannot do one of them.
+type RuntimeOp string
+
 const (
-	Partition  Kind = "partition"
-	Clock      Kind = "clock"
-	Membership Kind = "membership"
-	Kill       Kind = "kill"
-	Pause      Kind = "pause"
-	Slow       Kind = "slow" // a slow disk, state machine or network (slow.go)
+	OpPartition RuntimeOp = "partition"  // Partition, Heal
+	OpKill      RuntimeOp = "kill"       // Kill, Restart
+	OpPause     RuntimeOp = "pause"      // Pause, Resume
+	OpNodes     RuntimeOp = "add-remove" // AddNode, RemoveNode
 )
 
-// AllKinds lists every kind in a fixed order (the order matters: the seeded
-// schedule picks by index). Slow came last so that the schedules of seeds
-// that name only the older kinds stay as they were.
-var AllKinds = []Kind{Partition, Clock, Membership, Kill, Pause, Slow}
+// Needs is what a kind needs to be played at all: capabilities of the
+// system under test and operations of the runtime.
+type Needs struct {
+	System  []system.Capability
+	Runtime []RuntimeOp
+}
+
+// KindNeeds returns what kind k needs (zero for an unknown kind).
+func KindNeeds(k Kind) Needs {
+	if fk := kindOf(k); fk != nil {
+		return fk.needs()
+	}
+	return Needs{}
+}
+
+// missing returns the first capability of needs that caps lacks.
+func (nd Needs) missing(caps system.Capabilities) (system.Capability, bool) {
+	for _, c := range nd.System {
+		if !caps.Has(c) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// SupportedKinds lists, in registry order, the kinds whose needs caps meets.
+func SupportedKinds(caps system.Capabilities) []Kind {
+	var out []Kind
+	for _, fk := range registry {
+		if _, lacks := fk.needs().missing(caps); !lacks {
+			out = append(out, fk.name())
+		}
+	}
+	return out
+}
+
+// ForSystem checks sel against what the system under test offers, before
+// anything starts. "all" (sel.All) becomes every kind the system supports;
+// a kind named explicitly whose needs the system lacks is refused with a
+// *system.MissingError naming the system, the capability and the kinds the
+// system does support.
+func (sel Selection) ForSystem(name string, caps system.Capabilities) (Selection, error) {
+	supported := SupportedKinds(caps)
+	if sel.All {
+		out := Selection{All: true, Kinds: supported}
+		return out, nil
+	}
+	for _, k := range sel.Kinds {
+		fk := kindOf(k)
+		if fk == nil {
+			continue // ParseSelection refuses unknown kinds
+		}
+		if c, lacks := fk.needs().missing(caps); lacks {
+			avail := make([]string, len(supported))
+			for i, s := range supported {
+				avail[i] = string(s)
+			}
+			return Selection{}, &system.MissingError{System: name, Capability: c, Wanted: "nemesis kind " + string(k), Available: avail}
+		}
+	}
+	return sel, nil
+}
 
 // Selection is a parsed --nemesis: the kinds to play and, for a kind named
 // with modes ("partition:isolate-leader"), the only modes it plays.
 type Selection struct {
 	Kinds []Kind
 	Modes map[Kind][]string // a kind absent here plays every mode
+	// All is set when --nemesis was "all" (or empty): ForSystem then keeps
+	// the kinds the system supports instead of refusing the others.
+	All bool
 }
 
 // ParseSelection reads --nemesis: "all" (also the empty string), "none", or a
@@ -40,7 +183,7 @@ func ParseSelection(s string) (Selection, error) {
 	s = strings.TrimSpace(s)
 	switch s {
 	case "", "all":
-		return Selection{Kinds: slices.Clone(AllKinds)}, nil
+		return Selection{Kinds: slices.Clone(AllKinds), All: true}, nil
 	case "none":
 		return Selection{}, nil
 	}
@@ -118,11 +261,15 @@ func (sel Selection) String() string {
 
 // KindModes lists every mode of kind k, in the planner's order: the modes the
 // planner can offer for a five-node cluster with a leader and room to grow
-// and shrink its configuration.
+// and shrink its configuration, on a system with every capability.
 func KindModes(k Kind) []string {
+	fk := kindOf(k)
+	if fk == nil {
+		return nil
+	}
 	nodes := []string{"n1", "n2", "n3", "n4", "n5"}
 	p := &planner{kinds: AllKinds, maxNodes: len(nodes), maxDrift: 0.5}
-	return p.allModes(k, view{nodes: nodes, voters: nodes[:4], leader: "n1"})
+	return fk.modes(p, view{nodes: nodes, voters: nodes[:4], leader: "n1"})
 }
 
 // FormatKinds is the inverse of ParseKinds: "none", or a comma list.

@@ -1,9 +1,13 @@
 package nemesis
 
 import (
+	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 func TestParseKinds(t *testing.T) {
@@ -122,5 +126,71 @@ func TestPlannerPlaysOnlySelectedModes(t *testing.T) {
 	// Without a leader the selected mode does not apply: nothing is planned.
 	if f, ok := p.next(view{nodes: v.nodes, voters: v.voters}); ok {
 		t.Errorf("planned %+v with no leader known", f)
+	}
+}
+
+func TestRegistryNamesEveryKindOnce(t *testing.T) {
+	seen := map[Kind]bool{}
+	for _, fk := range registry {
+		k := fk.name()
+		if seen[k] {
+			t.Errorf("kind %s registered twice", k)
+		}
+		seen[k] = true
+		if kindOf(k) != fk {
+			t.Errorf("kindOf(%s) does not find its registration", k)
+		}
+		if len(KindModes(k)) == 0 {
+			t.Errorf("kind %s offers no mode on five nodes with a leader", k)
+		}
+	}
+	if !reflect.DeepEqual(kindNames(registry), AllKinds) {
+		t.Errorf("AllKinds %v is not the registry's order", AllKinds)
+	}
+}
+
+func TestForSystemRefusesAKindTheSystemCannotPlay(t *testing.T) {
+	caps := system.Capabilities{system.Status} // no clock, no slow-down, no membership API
+	sel, err := ParseSelection("partition,clock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sel.ForSystem("etcd", caps)
+	var missing *system.MissingError
+	if !errors.As(err, &missing) {
+		t.Fatalf("ForSystem = %v, want a *system.MissingError", err)
+	}
+	want := &system.MissingError{System: "etcd", Capability: system.ClockSkew, Wanted: "nemesis kind clock",
+		Available: []string{"partition", "kill", "pause"}}
+	if !reflect.DeepEqual(missing, want) {
+		t.Errorf("error %+v, want %+v", missing, want)
+	}
+	for _, part := range []string{"etcd", "clock-skew", "nemesis kind clock", "partition, kill, pause"} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("error %q does not name %q", err, part)
+		}
+	}
+	// "all" means every kind the system supports.
+	all, _ := ParseSelection("all")
+	got, err := all.ForSystem("etcd", caps)
+	if err != nil || !reflect.DeepEqual(got.Kinds, []Kind{Partition, Kill, Pause}) {
+		t.Errorf("all on etcd = %v, %v; want partition,kill,pause", got.Kinds, err)
+	}
+	// raftd offers every capability: nothing is refused or dropped.
+	if got, err := all.ForSystem("raftd", system.AllCapabilities); err != nil || !reflect.DeepEqual(got.Kinds, AllKinds) {
+		t.Errorf("all on raftd = %v, %v; want every kind", got.Kinds, err)
+	}
+	// Options.Validate runs the same check before anything starts.
+	opt := Options{Kinds: []Kind{Membership}, Interval: 1, MaxNodes: 5, System: "etcd", Capabilities: caps}
+	if err := opt.Validate(); !errors.As(err, &missing) || missing.Capability != system.Membership {
+		t.Errorf("Validate = %v, want the missing membership capability", err)
+	}
+}
+
+func TestPlannerLeavesOutModesTheSystemCannotPlay(t *testing.T) {
+	opt := Options{Kinds: []Kind{Partition}, MaxNodes: 5, Capabilities: system.Capabilities{system.Status}}
+	p := newPlanner(opt, five)
+	if got := p.modes(Partition, fiveView()); slices.Contains(got, TopoLagIsolateLeader) || !slices.Contains(got, TopoIsolateLeader) {
+		t.Errorf("partition modes without slow-down: %v; want isolate-leader and no lag-isolate-leader", got)
 	}
 }

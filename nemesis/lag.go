@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // TopoLagIsolateLeader isolates the leader in two steps a few milliseconds
@@ -58,10 +59,11 @@ const (
 	maxLagHoldMs = 300
 )
 
-// lagModes offers lag-isolate-leader when a leader is known and there is a
-// follower to lag and one to keep up (three nodes or more).
+// lagModes offers lag-isolate-leader when the system can hold back the
+// leader's messages, a leader is known and there is a follower to lag and
+// one to keep up (three nodes or more).
 func (p *planner) lagModes(v view) []string {
-	if v.leader == "" || len(v.nodes) < 3 || !slices.Contains(v.nodes, v.leader) {
+	if !p.has(system.SlowDown) || v.leader == "" || len(v.nodes) < 3 || !slices.Contains(v.nodes, v.leader) {
 		return nil
 	}
 	return []string{TopoLagIsolateLeader}
@@ -109,20 +111,22 @@ func (n *Nemesis) applyLag(ctx context.Context, f fault) error {
 	if !sleepCtx(ctx, time.Duration(hold.NetMs)*time.Millisecond) {
 		return ctx.Err()
 	}
-	n.mark(func(d *damage) { d.partitioned = true })
-	if err := n.env.Cluster.Partition(ctx, dropFromGrudge(f.Targets, leader)); err != nil {
+	if err := n.cut(ctx, dropFromGrudge(f.Targets, leader)); err != nil {
 		return fmt.Errorf("cut %s from %s: %w", strings.Join(f.Targets, ","), leader, err)
 	}
 	// A busy wait would be more precise, but a sleep of a few milliseconds
 	// is within the drawn range on an idle scheduler and the range is
 	// chosen wide for that reason.
 	sleepCtx(ctx, f.Step)
-	return n.env.Cluster.Partition(ctx, f.Grudge)
+	return n.cut(ctx, f.Grudge)
 }
 
 // lagString describes a lag-isolate-leader fault.
 func (f fault) lagString() string {
 	leader := f.Groups[0][0]
 	return fmt.Sprintf("partition %s %s (%s cut %.1fms earlier; %s's messages held back %dms)", f.Mode, groupsString(f.Groups),
-		strings.Join(f.Targets, " "), float64(f.Step)/float64(time.Millisecond), leader, f.Delays[leader].NetMs)
+		strings.Join(f.Targets, " "), stepMs(f.Step), leader, f.Delays[leader].NetMs)
 }
+
+// stepMs is a lag step in milliseconds, as events and descriptions show it.
+func stepMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -6,7 +6,125 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
+
+// Membership changes the configuration at run time: adds, removals,
+// replacements, rejoins and swaps (swap.go).
+const Membership Kind = "membership"
+
+// Membership operations.
+const (
+	MemberAdd          = "add"           // start a fresh node, add it as a voter
+	MemberRemove       = "remove"        // remove a random voter, delete the node
+	MemberRemoveLeader = "remove-leader" // remove the leader, delete the node
+	MemberReplace      = "replace"       // remove a voter, add a fresh node under a new id
+	MemberRejoin       = "rejoin"        // remove a voter, wipe it, add it back under the same id
+)
+
+// minVoters is the smallest configuration the nemesis leaves: three voters
+// survive the loss of one.
+const minVoters = 3
+
+type membershipKind struct{}
+
+func (membershipKind) name() Kind { return Membership }
+
+// needs: the membership API, and the leader's status for the configuration
+// it is in (the planner's voters, the heal's reconciliation). Swap-partition
+// also partitions and pauses.
+func (membershipKind) needs() Needs {
+	return Needs{
+		System:  []system.Capability{system.Membership, system.Status},
+		Runtime: []RuntimeOp{OpNodes, OpPartition, OpPause},
+	}
+}
+
+func (membershipKind) modes(p *planner, v view) []string {
+	var m []string
+	voters := len(v.voters)
+	if voters+1 <= p.maxNodes {
+		m = append(m, MemberAdd)
+	}
+	if voters-1 >= minVoters {
+		m = append(m, MemberRemove, MemberReplace, MemberRejoin)
+		if v.leader != "" {
+			m = append(m, MemberRemoveLeader)
+		}
+	}
+	return append(m, p.swapModes(v)...) // swap.go
+}
+
+func (membershipKind) plan(p *planner, mode string, v view) fault { return p.membership(mode, v) }
+
+func (p *planner) membership(mode string, v view) fault {
+	f := fault{Kind: Membership, Mode: mode}
+	switch mode {
+	case MemberAdd:
+		f.Add = p.freshID(v)
+	case MemberRemoveLeader:
+		f.Remove = v.leader
+	case MemberRemove:
+		f.Remove = p.pick(v.voters)
+	case MemberReplace:
+		f.Remove = p.pick(v.voters)
+		f.Add = p.freshID(v)
+	case MemberRejoin:
+		f.Remove = p.pick(v.voters)
+		f.Add = f.Remove
+	case MemberSwap, MemberSwapPartition:
+		return p.swap(mode, v)
+	}
+	return f
+}
+
+func (membershipKind) start(ctx context.Context, n *Nemesis, f fault) error {
+	n.mark(func(d *damage) { d.membership = true })
+	return n.changeMembership(ctx, f)
+}
+
+func (membershipKind) heal(ctx context.Context, n *Nemesis, f fault) error {
+	if f.Grudge != nil {
+		// swap-partition: reunite the sides (and wake the fresh node, if
+		// its resume failed) before repairing the configuration.
+		if err := errors.Join(n.healPartitions(ctx), n.resumePaused(ctx)); err != nil {
+			return err
+		}
+	}
+	_, err := n.reconcileMembership(ctx)
+	return err
+}
+
+// value: {"op"}, and "node" for an add, remove or rejoin, "remove" and
+// "add" for a replace or swap, with swap-partition's "groups" and "grudge".
+func (membershipKind) value(f fault) map[string]any {
+	v := map[string]any{"op": f.Mode}
+	switch f.Mode {
+	case MemberReplace, MemberSwap, MemberSwapPartition:
+		v["remove"], v["add"] = f.Remove, f.Add
+		if f.Grudge != nil {
+			v["groups"], v["grudge"] = f.Groups, f.Grudge
+		}
+	case MemberAdd:
+		v["node"] = f.Add
+	default:
+		v["node"] = f.Remove
+	}
+	return v
+}
+
+func (membershipKind) describe(f fault) string {
+	switch f.Mode {
+	case MemberReplace, MemberSwap:
+		return fmt.Sprintf("membership %s %s by %s", f.Mode, f.Remove, f.Add)
+	case MemberSwapPartition:
+		return fmt.Sprintf("membership %s %s by %s + partition %s", f.Mode, f.Remove, f.Add, groupsString(f.Groups))
+	case MemberAdd:
+		return "membership add " + f.Add
+	}
+	return fmt.Sprintf("membership %s %s", f.Mode, f.Remove)
+}
 
 // changeMembership performs a planned membership change. Removal always
 // comes first in a replace or rejoin, so the voters never exceed MaxNodes.

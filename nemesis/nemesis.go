@@ -2,7 +2,6 @@ package nemesis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -134,85 +133,23 @@ func (n *Nemesis) start(ctx context.Context, f fault) (*activeFault, error) {
 	return a, nil
 }
 
-// apply puts f in place, marking the damage before each action.
+// apply puts f in place through its kind.
 func (n *Nemesis) apply(ctx context.Context, f fault) error {
-	c := n.env.Cluster
-	switch f.Kind {
-	case Partition:
-		if f.Mode == TopoLagIsolateLeader {
-			return n.applyLag(ctx, f) // lag.go
-		}
-		n.mark(func(d *damage) { d.partitioned = true })
-		return c.Partition(ctx, f.Grudge)
-	case Kill:
-		var errs []error
-		for _, id := range f.Targets {
-			n.mark(func(d *damage) { d.killed[id] = true })
-			if err := c.Kill(ctx, id); err != nil {
-				errs = append(errs, fmt.Errorf("kill %s: %w", id, err))
-			}
-		}
-		return errors.Join(errs...)
-	case Pause:
-		var errs []error
-		for _, id := range f.Targets {
-			n.mark(func(d *damage) { d.paused[id] = true })
-			if err := c.Pause(ctx, id); err != nil {
-				errs = append(errs, fmt.Errorf("pause %s: %w", id, err))
-			}
-		}
-		return errors.Join(errs...)
-	case Clock:
-		if err := n.setClocks(ctx, f, 1); err != nil || f.Grudge == nil {
-			return err
-		}
-		n.mark(func(d *damage) { d.partitioned = true })
-		return c.Partition(ctx, f.Grudge)
-	case Membership:
-		n.mark(func(d *damage) { d.membership = true })
-		return n.changeMembership(ctx, f)
-	case Slow:
-		return n.applySlow(ctx, f)
+	fk := kindOf(f.Kind)
+	if fk == nil {
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
-	return fmt.Errorf("unknown fault kind %q", f.Kind)
+	return fk.start(ctx, n, f)
 }
 
-// setClocks skews the clocks of f's targets; sign flips the offsets (a
-// strobe alternates between 1 and -1).
-func (n *Nemesis) setClocks(ctx context.Context, f fault, sign int64) error {
-	var errs []error
-	for _, id := range f.Targets {
-		n.mark(func(d *damage) { d.skewed[id] = true })
-		if err := n.env.Admin.SetClock(ctx, id, sign*f.OffsetsMs[id], f.Rates[id]); err != nil {
-			errs = append(errs, fmt.Errorf("clock of %s: %w", id, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// hold keeps the fault in place for Interval or until ctx is done; a clock
-// strobe flips its offsets meanwhile.
+// hold keeps the fault in place for Interval or until ctx is done, unless
+// its kind acts during the hold (holder).
 func (n *Nemesis) hold(ctx context.Context, a *activeFault) {
-	if a.f.Kind != Clock || a.f.Flips == 0 {
-		sleepCtx(ctx, n.opt.Interval)
+	if h, ok := kindOf(a.f.Kind).(holder); ok {
+		h.hold(ctx, n, a)
 		return
 	}
-	period := n.opt.Interval / time.Duration(a.f.Flips+1)
-	sign := int64(1)
-	for range a.f.Flips {
-		if !sleepCtx(ctx, period) {
-			return
-		}
-		sign = -sign
-		n.opMu.Lock()
-		if n.isActive(a) {
-			if err := n.setClocks(ctx, a.f, sign); err != nil {
-				n.log.Warn("clock strobe flip failed", "err", err)
-			}
-		}
-		n.opMu.Unlock()
-	}
-	sleepCtx(ctx, period)
+	sleepCtx(ctx, n.opt.Interval)
 }
 
 // Current describes the active fault for the progress line: "" when none.

@@ -28,6 +28,12 @@ type Options struct {
 	// MaxClockDrift is raftd's --max-clock-drift as a fraction (0.1 = 10%):
 	// rate skew stays within the bound of RateBounds.
 	MaxClockDrift float64
+	// System names the system under test and Capabilities lists what it
+	// offers: Validate refuses a kind that needs more (ForSystem), and the
+	// planner leaves out modes that need more. Nil Capabilities: no system
+	// was declared, every capability is assumed (raftd offers them all).
+	System       string
+	Capabilities system.Capabilities
 }
 
 // Validate names the flag of every bad field.
@@ -44,6 +50,11 @@ func (o Options) Validate() error {
 	}
 	for _, k := range o.Kinds {
 		if _, err := ParseKinds(string(k)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.Capabilities != nil {
+		if _, err := (Selection{Kinds: o.Kinds, Modes: o.Modes}).ForSystem(o.System, o.Capabilities); err != nil {
 			errs = append(errs, err)
 		}
 	}

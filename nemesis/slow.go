@@ -10,7 +10,27 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/system"
 )
+
+// Slow makes nodes slow through the system's slow-down endpoint: their
+// disk, state machine or network (raftd's POST /fault/slow).
+const Slow Kind = "slow"
+
+type slowKind struct{}
+
+func (slowKind) name() Kind { return Slow }
+
+func (slowKind) needs() Needs {
+	return Needs{System: []system.Capability{system.SlowDown}}
+}
+
+func (slowKind) modes(p *planner, v view) []string                    { return p.slowModes(v) }
+func (slowKind) plan(p *planner, mode string, v view) fault           { return p.slow(mode, v) }
+func (slowKind) start(ctx context.Context, n *Nemesis, f fault) error { return n.applySlow(ctx, f) }
+func (slowKind) heal(ctx context.Context, n *Nemesis, f fault) error  { return n.healSlow(ctx, f) }
+func (slowKind) value(f fault) map[string]any                         { return f.slowEventValue() }
+func (slowKind) describe(f fault) string                              { return f.slowString() }
 
 // Slow-node fault modes (raftd's POST /fault/slow). A slow node is alive and
 // answers, which is what makes it dangerous: a node whose disk, state
@@ -145,8 +165,7 @@ func (n *Nemesis) applySlow(ctx context.Context, f fault) error {
 	if err := errors.Join(errs...); err != nil || f.Grudge == nil {
 		return err
 	}
-	n.mark(func(d *damage) { d.partitioned = true })
-	return n.env.Cluster.Partition(ctx, f.Grudge)
+	return n.cut(ctx, f.Grudge)
 }
 
 // healSlow heals a slow fault: the partition first (so the cluster can

@@ -105,8 +105,7 @@ func (n *Nemesis) swapPartition(ctx context.Context, f fault) error {
 	}()
 	err := n.awaitLearner(ctx, f.Add, answer)
 	if err == nil {
-		n.mark(func(d *damage) { d.partitioned = true })
-		if perr := c.Partition(ctx, f.Grudge); perr != nil {
+		if perr := n.cut(ctx, f.Grudge); perr != nil {
 			err = fmt.Errorf("partition: %w", perr)
 		}
 	}

@@ -1,0 +1,52 @@
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Pause freezes nodes (SIGSTOP or the cgroup freezer) and resumes them when
+// the fault ends: a node that stops without crashing.
+const Pause Kind = "pause"
+
+type pauseKind struct{}
+
+func (pauseKind) name() Kind                        { return Pause }
+func (pauseKind) needs() Needs                      { return Needs{Runtime: []RuntimeOp{OpPause}} }
+func (pauseKind) modes(_ *planner, v view) []string { return targetModes(v) }
+
+func (pauseKind) plan(p *planner, mode string, v view) fault {
+	return fault{Kind: Pause, Mode: mode, Targets: p.targets(mode, v)}
+}
+
+func (pauseKind) start(ctx context.Context, n *Nemesis, f fault) error {
+	var errs []error
+	for _, id := range f.Targets {
+		n.mark(func(d *damage) { d.paused[id] = true })
+		if err := n.env.Cluster.Pause(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("pause %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (pauseKind) heal(ctx context.Context, n *Nemesis, _ fault) error { return n.resumePaused(ctx) }
+func (pauseKind) value(f fault) map[string]any                        { return targetsValue(f) }
+
+func (pauseKind) describe(f fault) string {
+	return fmt.Sprintf("pause %s %s", f.Mode, strings.Join(f.Targets, " "))
+}
+
+func (n *Nemesis) resumePaused(ctx context.Context) error {
+	var errs []error
+	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.paused }) {
+		if err := n.env.Cluster.Resume(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("resume %s: %w", id, err))
+			continue
+		}
+		n.mark(func(d *damage) { delete(d.paused, id) })
+	}
+	return errors.Join(errs...)
+}
