@@ -158,7 +158,7 @@ func (p *planner) clock(mode string, v view) fault {
 func (n *Nemesis) setClocks(ctx context.Context, f fault, sign int64) error {
 	var errs []error
 	for _, id := range f.Targets {
-		n.mark(func(d *damage) { d.skewed[id] = true })
+		n.markNode(setSkewed, id)
 		if err := n.env.Admin.SetClock(ctx, id, sign*f.OffsetsMs[id], f.Rates[id]); err != nil {
 			errs = append(errs, fmt.Errorf("clock of %s: %w", id, err))
 		}
@@ -177,7 +177,7 @@ func (n *Nemesis) resetClocks(ctx context.Context, ids []string) error {
 			errs = append(errs, fmt.Errorf("reset clock of %s: %w", id, err))
 			continue
 		}
-		n.mark(func(d *damage) { delete(d.skewed, id) })
+		n.unmarkNode(setSkewed, id)
 	}
 	return errors.Join(errs...)
 }

@@ -113,10 +113,10 @@ func (n *Nemesis) HealAll(ctx context.Context) error {
 		actions = append(actions, what)
 	}
 	step("healed partitions", n.healPartitions(ctx))
-	if paused := n.damaged(func(d *damage) map[string]bool { return d.paused }); len(paused) > 0 {
+	if paused := n.nodesIn(setPaused); len(paused) > 0 {
 		step(fmt.Sprintf("resumed %v", paused), n.resumePaused(ctx))
 	}
-	if killed := n.damaged(func(d *damage) map[string]bool { return d.killed }); len(killed) > 0 {
+	if killed := n.nodesIn(setKilled); len(killed) > 0 {
 		step(fmt.Sprintf("restarted %v", killed), n.restartKilled(ctx))
 	}
 	for _, fk := range registry {
@@ -131,7 +131,7 @@ func (n *Nemesis) HealAll(ctx context.Context) error {
 	all := n.env.Cluster.Nodes()
 	slices.Sort(all)
 	step(fmt.Sprintf("reset clocks of %v", all), n.resetClocks(ctx, all))
-	if slowed := n.damaged(func(d *damage) map[string]bool { return d.slowed }); len(slowed) > 0 {
+	if slowed := n.nodesIn(setSlowed); len(slowed) > 0 {
 		step(fmt.Sprintf("reset slowness of %v", slowed), n.resetSlow(ctx, slowed))
 	}
 	n.mu.Lock()

@@ -24,7 +24,7 @@ func (killKind) plan(p *planner, mode string, v view) fault {
 func (killKind) start(ctx context.Context, n *Nemesis, f fault) error {
 	var errs []error
 	for _, id := range f.Targets {
-		n.mark(func(d *damage) { d.killed[id] = true })
+		n.markNode(setKilled, id)
 		if err := n.env.Cluster.Kill(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("kill %s: %w", id, err))
 		}
@@ -41,12 +41,12 @@ func (killKind) describe(f fault) string {
 
 func (n *Nemesis) restartKilled(ctx context.Context) error {
 	var errs []error
-	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.killed }) {
+	for _, id := range n.nodesIn(setKilled) {
 		if err := n.env.Cluster.Restart(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("restart %s: %w", id, err))
 			continue
 		}
-		n.mark(func(d *damage) { delete(d.killed, id) })
+		n.unmarkNode(setKilled, id)
 	}
 	return errors.Join(errs...)
 }

@@ -104,7 +104,7 @@ func dropFromGrudge(dsts []string, src string) runtime.Grudge {
 func (n *Nemesis) applyLag(ctx context.Context, f fault) error {
 	leader := f.Groups[0][0]
 	hold := f.Delays[leader]
-	n.mark(func(d *damage) { d.slowed[leader] = true })
+	n.markNode(setSlowed, leader)
 	if err := n.env.Admin.SetSlow(ctx, leader, hold); err != nil {
 		return fmt.Errorf("hold back %s's messages: %w", leader, err)
 	}

@@ -42,24 +42,31 @@ type activeFault struct {
 // have happened) is undone too.
 type damage struct {
 	partitioned bool
-	killed      map[string]bool
-	paused      map[string]bool
-	skewed      map[string]bool
-	slowed      map[string]bool
 	membership  bool // a membership change may be unfinished
+	// nodes holds, per damage set, the nodes in that state: the shared sets
+	// below, and those of kinds that keep damage of their own (sweeper).
+	nodes map[damageSet]map[string]bool
 }
+
+// damageSet names a state a node can be left in.
+type damageSet string
+
+// The damage sets of the shared effects.
+const (
+	setKilled damageSet = "killed"
+	setPaused damageSet = "paused"
+	setSkewed damageSet = "skewed" // clock offset or rate changed
+	setSlowed damageSet = "slowed" // slow-down delays set
+)
 
 // New returns a nemesis for env; nothing happens until Run.
 func New(env Env, opt Options) *Nemesis {
 	return &Nemesis{
-		env:  env,
-		opt:  opt,
-		log:  env.logger().With("component", "nemesis"),
-		plan: newPlanner(opt, env.Cluster.Nodes()),
-		damage: damage{
-			killed: map[string]bool{}, paused: map[string]bool{}, skewed: map[string]bool{},
-			slowed: map[string]bool{},
-		},
+		env:    env,
+		opt:    opt,
+		log:    env.logger().With("component", "nemesis"),
+		plan:   newPlanner(opt, env.Cluster.Nodes()),
+		damage: damage{nodes: map[damageSet]map[string]bool{}},
 	}
 }
 
@@ -175,11 +182,26 @@ func (n *Nemesis) mark(change func(*damage)) {
 	n.mu.Unlock()
 }
 
-// damaged lists, sorted, the nodes of one damage set.
-func (n *Nemesis) damaged(set func(*damage) map[string]bool) []string {
+// markNode records that node id is in damage set; unmarkNode undoes it once
+// healed.
+func (n *Nemesis) markNode(set damageSet, id string) {
+	n.mark(func(d *damage) {
+		if d.nodes[set] == nil {
+			d.nodes[set] = map[string]bool{}
+		}
+		d.nodes[set][id] = true
+	})
+}
+
+func (n *Nemesis) unmarkNode(set damageSet, id string) {
+	n.mark(func(d *damage) { delete(d.nodes[set], id) })
+}
+
+// nodesIn lists, sorted, the nodes in damage set.
+func (n *Nemesis) nodesIn(set damageSet) []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return slices.Sorted(maps.Keys(set(&n.damage)))
+	return slices.Sorted(maps.Keys(n.damage.nodes[set]))
 }
 
 // record writes a nemesis event on the history's clock.

@@ -24,7 +24,7 @@ func (pauseKind) plan(p *planner, mode string, v view) fault {
 func (pauseKind) start(ctx context.Context, n *Nemesis, f fault) error {
 	var errs []error
 	for _, id := range f.Targets {
-		n.mark(func(d *damage) { d.paused[id] = true })
+		n.markNode(setPaused, id)
 		if err := n.env.Cluster.Pause(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("pause %s: %w", id, err))
 		}
@@ -41,12 +41,12 @@ func (pauseKind) describe(f fault) string {
 
 func (n *Nemesis) resumePaused(ctx context.Context) error {
 	var errs []error
-	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.paused }) {
+	for _, id := range n.nodesIn(setPaused) {
 		if err := n.env.Cluster.Resume(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("resume %s: %w", id, err))
 			continue
 		}
-		n.mark(func(d *damage) { delete(d.paused, id) })
+		n.unmarkNode(setPaused, id)
 	}
 	return errors.Join(errs...)
 }

@@ -157,7 +157,7 @@ func drawMs(rng *rand.Rand, lo, hi int64) int64 { return lo + rng.Int64N(hi-lo+1
 func (n *Nemesis) applySlow(ctx context.Context, f fault) error {
 	var errs []error
 	for _, id := range f.Targets {
-		n.mark(func(d *damage) { d.slowed[id] = true })
+		n.markNode(setSlowed, id)
 		if err := n.env.Admin.SetSlow(ctx, id, f.Delays[id]); err != nil {
 			errs = append(errs, fmt.Errorf("slow %s: %w", id, err))
 		}
@@ -177,7 +177,7 @@ func (n *Nemesis) healSlow(ctx context.Context, f fault) error {
 		errs = append(errs, n.healPartitions(ctx))
 	}
 	ids := slices.Sorted(maps.Keys(f.Delays))
-	for _, id := range n.damaged(func(d *damage) map[string]bool { return d.slowed }) {
+	for _, id := range n.nodesIn(setSlowed) {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
@@ -196,7 +196,7 @@ func (n *Nemesis) resetSlow(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		if !slices.Contains(live, id) {
 			// Deleted by a membership change: nothing left to heal.
-			n.mark(func(d *damage) { delete(d.slowed, id) })
+			n.unmarkNode(setSlowed, id)
 			continue
 		}
 		err := retryReset(ctx, func() error { return n.env.Admin.SetSlow(ctx, id, client.Slow{}) })
@@ -204,7 +204,7 @@ func (n *Nemesis) resetSlow(ctx context.Context, ids []string) error {
 			errs = append(errs, fmt.Errorf("reset slowness of %s: %w", id, err))
 			continue
 		}
-		n.mark(func(d *damage) { delete(d.slowed, id) })
+		n.unmarkNode(setSlowed, id)
 	}
 	return errors.Join(errs...)
 }

@@ -94,7 +94,7 @@ func (n *Nemesis) swapPartition(ctx context.Context, f fault) error {
 	if err := n.startFresh(ctx, f.Add); err != nil {
 		return err
 	}
-	n.mark(func(d *damage) { d.paused[f.Add] = true })
+	n.markNode(setPaused, f.Add)
 	if err := c.Pause(ctx, f.Add); err != nil {
 		return fmt.Errorf("pause %s: %w", f.Add, err)
 	}
@@ -112,7 +112,7 @@ func (n *Nemesis) swapPartition(ctx context.Context, f fault) error {
 	if rerr := c.Resume(ctx, f.Add); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("resume %s: %w", f.Add, rerr))
 	} else {
-		n.mark(func(d *damage) { delete(d.paused, f.Add) })
+		n.unmarkNode(setPaused, f.Add)
 	}
 	// The request has done its part once the change started: whether the
 	// leader commits C(new) is what the fault tests, not something to wait
