@@ -6,21 +6,32 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+
+	"github.com/faultline/faultline/sut/kv"
 )
 
-// kvPath is the API path of key, escaped so any key is one path segment.
+// kvPath is the API path of key, escaped so any key is one path segment. A
+// key raftd cannot keep byte for byte (kv.CheckKey: empty, too long, not
+// UTF-8) is a definite error: nothing is sent.
 func kvPath(key, suffix string) (string, error) {
-	if key == "" {
-		return "", &Error{Definite: true, Msg: "empty key"}
+	if err := kv.CheckKey(key); err != nil {
+		return "", &Error{Definite: true, Msg: err.Error(), Err: err}
 	}
 	return "/kv/" + url.PathEscape(key) + suffix, nil
 }
 
 // write sends a write operation (body nil: none): a fresh seq shared by all
-// its attempts.
-func (c *Client) write(ctx context.Context, method, path string, body any) (reply, error) {
+// its attempts. Text that JSON would change (kv.CheckText) is a definite
+// error before anything is sent: json.Marshal would otherwise send U+FFFD in
+// its place and the server would acknowledge a value never asked for.
+func (c *Client) write(ctx context.Context, method, path string, body map[string]any) (reply, error) {
 	var b []byte
 	if body != nil {
+		for field, v := range body {
+			if err := kv.CheckText("field "+field, v); err != nil {
+				return reply{}, &Error{Definite: true, Msg: err.Error(), Err: err}
+			}
+		}
 		var err error
 		if b, err = json.Marshal(body); err != nil {
 			return reply{}, &Error{Definite: true, Msg: "encoding the request body: " + err.Error(), Err: err}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Operation names carried in Command.Op.
@@ -70,6 +71,18 @@ func (c Command) Validate() error {
 	if c.Key == "" {
 		return errors.New("kv: command field key is empty")
 	}
+	if err := CheckKey(c.Key); err != nil {
+		return fmt.Errorf("kv: command %w", err)
+	}
+	if err := CheckText("field client_id", c.ClientID); err != nil {
+		return fmt.Errorf("kv: command %w", err)
+	}
+	if err := CheckText("field value", c.Value); err != nil {
+		return fmt.Errorf("kv: command %w", err)
+	}
+	if err := CheckText("field expect", c.Expect); err != nil {
+		return fmt.Errorf("kv: command %w", err)
+	}
 	if c.Seq != 0 && c.ClientID == "" {
 		return errors.New("kv: command field seq is set without client_id")
 	}
@@ -104,8 +117,14 @@ func DecodeCommand(b []byte) (Command, error) {
 	return c, nil
 }
 
-// decodeJSON decodes exactly one JSON value with UseNumber.
+// decodeJSON decodes exactly one JSON value with UseNumber. Bytes that are
+// not UTF-8 are an error, not U+FFFD: what EncodeCommand and Snapshot wrote
+// never holds any.
 func decodeJSON(b []byte, v any) error {
+	if !utf8.Valid(b) {
+		at, _ := invalidUTF8At(string(b))
+		return fmt.Errorf("invalid UTF-8 at byte %d", at)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

@@ -11,6 +11,17 @@ import (
 // The key-value endpoints: GET, PUT, DELETE /kv/{key}, POST /kv/{key}/cas
 // and /kv/{key}/append.
 
+// pathKey is the request's key; one raftd cannot keep byte for byte
+// (kv.CheckKey) has been answered 400 naming it.
+func pathKey(w http.ResponseWriter, r *http.Request) (string, bool) {
+	key := r.PathValue("key")
+	if err := kv.CheckKey(key); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return "", false
+	}
+	return key, true
+}
+
 // write runs one write command end to end and answers it with reply.
 func (s *Server) write(w http.ResponseWriter, r *http.Request, cmd kv.Command, reply func(kv.Result) any) {
 	var err error
@@ -57,20 +68,32 @@ func valueBody(w http.ResponseWriter, r *http.Request) (any, bool) {
 }
 
 func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
+	key, ok := pathKey(w, r)
+	if !ok {
+		return
+	}
 	value, ok := valueBody(w, r)
 	if !ok {
 		return
 	}
-	s.write(w, r, kv.Command{Op: kv.OpPut, Key: r.PathValue("key"), Value: value},
+	s.write(w, r, kv.Command{Op: kv.OpPut, Key: key, Value: value},
 		func(kv.Result) any { return map[string]bool{"ok": true} })
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	s.write(w, r, kv.Command{Op: kv.OpDelete, Key: r.PathValue("key")},
+	key, ok := pathKey(w, r)
+	if !ok {
+		return
+	}
+	s.write(w, r, kv.Command{Op: kv.OpDelete, Key: key},
 		func(res kv.Result) any { return map[string]bool{"ok": true, "found": res.Found} })
 }
 
 func (s *Server) handleCas(w http.ResponseWriter, r *http.Request) {
+	key, ok := pathKey(w, r)
+	if !ok {
+		return
+	}
 	fields, err := bodyFields(w, r)
 	if err == nil {
 		err = knownFields(fields, "expect", "value")
@@ -86,22 +109,29 @@ func (s *Server) handleCas(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	s.write(w, r, kv.Command{Op: kv.OpCas, Key: r.PathValue("key"), Expect: expect, Value: value},
+	s.write(w, r, kv.Command{Op: kv.OpCas, Key: key, Expect: expect, Value: value},
 		func(res kv.Result) any { return map[string]bool{"ok": res.Swapped} })
 }
 
 // handleAppend answers {"value": the list after the append}.
 func (s *Server) handleAppend(w http.ResponseWriter, r *http.Request) {
+	key, ok := pathKey(w, r)
+	if !ok {
+		return
+	}
 	value, ok := valueBody(w, r)
 	if !ok {
 		return
 	}
-	s.write(w, r, kv.Command{Op: kv.OpAppend, Key: r.PathValue("key"), Value: value},
+	s.write(w, r, kv.Command{Op: kv.OpAppend, Key: key, Value: value},
 		func(res kv.Result) any { return map[string]any{"value": res.Value} })
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("key")
+	key, ok := pathKey(w, r)
+	if !ok {
+		return
+	}
 	var value any
 	var found bool
 	switch mode := r.URL.Query().Get("read"); mode {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/faultline/faultline/sut/kv"
 	"github.com/faultline/faultline/sut/raft"
 )
 
@@ -130,6 +131,9 @@ func bodyFields(w http.ResponseWriter, r *http.Request) (map[string]json.RawMess
 	if fields == nil {
 		return nil, errors.New("body: null, want a JSON object")
 	}
+	if err := exactJSONBody(b); err != nil {
+		return nil, err
+	}
 	return fields, nil
 }
 
@@ -165,6 +169,9 @@ func knownFields(fields map[string]json.RawMessage, names ...string) error {
 // session reads the write's X-Client-Id and X-Seq headers.
 func session(r *http.Request) (string, uint64, error) {
 	client := r.Header.Get("X-Client-Id")
+	if err := kv.CheckText("header X-Client-Id", client); err != nil {
+		return "", 0, err
+	}
 	raw := r.Header.Get("X-Seq")
 	if raw == "" {
 		return client, 0, nil
