@@ -65,6 +65,12 @@ type Matrix struct {
 	Pass     bool     `json:"pass"`
 	Runtime  string   `json:"runtime,omitempty"` // the runtime picked (docker or process)
 	Stopped  string   `json:"stopped,omitempty"` // why the sweep ended early, if it did
+	// Shard is the slice this sweep ran ("i/N"; "" for a whole sweep).
+	// A shard leaves a bug it never saw detected to the merge, which sees
+	// every seed: only false positives and stops fail a shard.
+	Shard string `json:"shard,omitempty"`
+	// Merged lists the shard sweeps `checker merge` put together.
+	Merged []string `json:"merged,omitempty"`
 	rowIndex map[string]int
 }
 
@@ -153,7 +159,9 @@ func (m *Matrix) aggregate() {
 		// A bug is judged undetected once all its runs are in (a stopped
 		// sweep fails anyway), not while a long sweep is still going.
 		if row.Total > 0 && row.Detected == 0 && (row.Total >= row.Planned || m.Stopped != "") {
-			if row.Liveness {
+			if m.Shard != "" {
+				m.Warnings = append(m.Warnings, fmt.Sprintf("bug %s undetected in this shard's %d run(s): judged when the shards are merged", row.Bug, row.Total))
+			} else if row.Liveness {
 				// The exit status is about safety: a liveness-only bug
 				// that costs no measurable availability is worth a
 				// warning, not a failed night.

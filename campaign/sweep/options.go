@@ -29,6 +29,8 @@ type Options struct {
 	// Controls is the number of control campaigns (no bug, all faults):
 	// 0 means as many as Seeds, a negative number means none.
 	Controls int `json:"controls"`
+	// Shard runs one deterministic slice of the campaigns (zero: all).
+	Shard Shard `json:"shard,omitzero"`
 
 	// Log receives the campaigns' log lines (nil = discard; each run keeps
 	// its own campaign.log in its run directory anyway).
@@ -151,7 +153,10 @@ func (o Options) Validate() error {
 	if _, err := o.SelectedBugs(); err != nil {
 		return err
 	}
-	plan, err := o.Plan()
+	if err := o.Shard.validate(); err != nil {
+		return err
+	}
+	plan, err := o.FullPlan()
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,8 @@ small{color:#555} code{background:#f3f4f6;padding:1px 4px}
 <p>Started {{utc .StartedAt}}{{with .EndedAt}}, ended {{utc .}}{{else}} — <b>still running</b> ({{.Done}} of {{.Planned}} campaigns done; reload to update){{end}}.
 {{.Options.Seeds}} seed(s) per bug from seed {{.Options.Seed}}, {{.Options.Duration}} per campaign, {{.Options.Nodes}} nodes, runtime {{if .Runtime}}{{.Runtime}}{{else}}{{.Options.Runtime}}{{end}}.</p>
 {{with .Command}}<p><small>command: <code>{{join . " "}}</code></small></p>{{end}}
+{{with .Shard}}<p>Shard <b>{{.}}</b> of the sweep: a bug it never detected is judged when the shards are merged (<code>checker merge</code>).</p>{{end}}
+{{with .Merged}}<p>Merged from {{len .}} shard sweep(s): {{range $i, $d := .}}{{if $i}}, {{end}}<code>{{$d}}</code>{{end}}.</p>{{end}}
 {{if .EndedAt}}<p class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{if .Pass}}PASS: every control valid, every safety bug detected at least once{{else}}FAIL{{end}}</p>{{end}}
 {{with .Failures}}<ul>{{range .}}<li><span class="bad">{{.}}</span></li>{{end}}</ul>{{end}}
 {{with .Warnings}}<ul>{{range .}}<li>warning: {{.}}</li>{{end}}</ul>{{end}}

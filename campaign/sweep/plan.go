@@ -40,11 +40,21 @@ type PlannedRun struct {
 	Options campaign.Options // the complete campaign, seed included
 }
 
-// Plan lists every campaign of the sweep, seed-major: the first seed of
+// Plan lists the campaigns this sweep runs: FullPlan, or the slice of it
+// o.Shard selects.
+func (o Options) Plan() ([]PlannedRun, error) {
+	plan, err := o.FullPlan()
+	if err != nil {
+		return nil, err
+	}
+	return o.Shard.Select(plan), nil
+}
+
+// FullPlan lists every campaign of the sweep, seed-major: the first seed of
 // every bug (each liveness bug followed by its baseline), then the first
 // control, then the second seed, and so on. A sweep stopped half-way thus
 // has looked at every bug at least once.
-func (o Options) Plan() ([]PlannedRun, error) {
+func (o Options) FullPlan() ([]PlannedRun, error) {
 	o = o.normalized()
 	selected, err := o.SelectedBugs()
 	if err != nil {

@@ -67,6 +67,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 		return nil, err
 	}
 	m := newMatrix(o, plan)
+	m.Shard = o.Shard.String()
 	m.StartedAt = started.UTC()
 	m.Command = os.Args
 	s := &Sweep{Matrix: m, Dir: dir}

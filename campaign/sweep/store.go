@@ -85,7 +85,14 @@ func (s *Sweep) write() error {
 	if err := writeAtomic(filepath.Join(s.Dir, PageFile), page.Bytes()); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(s.Dir, ServedPage), page.Bytes())
+	if err := writeAtomic(filepath.Join(s.Dir, ServedPage), page.Bytes()); err != nil {
+		return err
+	}
+	var junit bytes.Buffer
+	if err := WriteJUnit(&junit, s.Matrix); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(s.Dir, JUnitFile), junit.Bytes())
 }
 
 func writeAtomic(path string, b []byte) error {

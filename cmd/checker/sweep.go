@@ -26,6 +26,10 @@ func sweepFlags(o *sweep.Options) *flag.FlagSet {
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "client workers of every campaign")
 	fs.IntVar(&o.Keys, "keys", o.Keys, "keys of every campaign, unless a bug's exposure sets its own")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "fault hold and quiet time of every campaign, unless a bug's exposure sets its own")
+	fs.Func("shard", "run only slice `i/N` of the campaigns (deterministic; shards 1/N..N/N together are the whole sweep; put them together with `checker merge`)", func(v string) (err error) {
+		o.Shard, err = sweep.ParseShard(v)
+		return err
+	})
 	return fs
 }
 
@@ -78,6 +82,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "checker sweep: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "sweep page: %s\n", filepath.Join(s.Dir, sweep.PageFile))
+	fmt.Fprintf(stdout, "junit: %s\n", filepath.Join(s.Dir, sweep.JUnitFile))
 	return s.Matrix.ExitCode()
 }
 
