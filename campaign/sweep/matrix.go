@@ -70,7 +70,7 @@ type Matrix struct {
 	// every seed: only false positives and stops fail a shard.
 	Shard string `json:"shard,omitempty"`
 	// Merged lists the shard sweeps `checker merge` put together.
-	Merged []string `json:"merged,omitempty"`
+	Merged   []string `json:"merged,omitempty"`
 	rowIndex map[string]int
 }
 
