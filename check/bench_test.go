@@ -1,6 +1,15 @@
 package check
 
 import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"syscall"
 	"testing"
@@ -9,106 +18,214 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/faultline/faultline/check/gen"
-	"github.com/faultline/faultline/history"
 )
 
-// The million-operation benchmark: a register history over 1,000 keys, 1,000
-// operations each, 4 concurrent processes per key, 5% of operations of
-// unknown outcome. Run it on its own with
+// The side-by-side benchmarks: `checker check` against plain Porcupine on
+// the same history file, in the same run:
 //
-//	go test ./check -run XXX -bench BenchmarkCheckMillion -benchtime 1x
+//	go test ./check -run X -bench 'Million|Hard' -benchtime 1x
 //
-// and compare with BenchmarkPorcupineMillion, one plain
-// porcupine.CheckOperationsVerbose over the same history partitioned by key.
-var millionConfig = gen.Config{Workload: WorkloadRegister, Keys: 1000, OpsPerKey: 1000, Processes: 4,
-	InfoRate: 0.05, FailRate: 0.02, Seed: 42}
-
+// Each reports wall seconds (ns/op), CPU seconds and the peak Go heap
+// (live and unswept objects, sampled every 2 ms, after a GC before the
+// start). The histories are those of `checker gen-history --preset
+// million` and `--preset hard`, written once to the temporary directory.
 var (
-	millionOnce   sync.Once
-	millionEvents []history.Event
-	millionErr    error
+	millionConfig = gen.Config{Workload: WorkloadRegister, Keys: 1000, OpsPerKey: 1000, Clients: 50,
+		InfoRate: 0.05, FailRate: 0.02, Seed: 42}
+	hardConfig = gen.Config{Workload: WorkloadRegister, Keys: 10, OpsPerKey: 10_000, Clients: 50,
+		InfoRate: 0.10, FailRate: 0.02, Seed: 42}
 )
 
-func millionHistory(b *testing.B) []history.Event {
-	millionOnce.Do(func() { millionEvents, millionErr = gen.Generate(millionConfig) })
-	if millionErr != nil {
-		b.Fatal(millionErr)
+func BenchmarkCheckMillion(b *testing.B)     { benchmarkCheck(b, millionConfig) }
+func BenchmarkPorcupineMillion(b *testing.B) { benchmarkPorcupine(b, millionConfig) }
+func BenchmarkCheckHard(b *testing.B)        { benchmarkCheck(b, hardConfig) }
+func BenchmarkPorcupineHard(b *testing.B)    { benchmarkPorcupine(b, hardConfig) }
+
+var historyFiles sync.Map // gen.Config -> path
+
+// historyFile writes the history of cfg once per process.
+func historyFile(b *testing.B, cfg gen.Config) string {
+	if p, ok := historyFiles.Load(cfg); ok {
+		return p.(string)
 	}
-	return millionEvents
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("faultline-bench-%d-%d-%d-%d.jsonl", os.Getpid(), cfg.Keys, cfg.OpsPerKey, cfg.Clients))
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := gen.WriteJSONL(f, cfg); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	historyFiles.Store(cfg, path)
+	return path
 }
 
-func BenchmarkCheckMillion(b *testing.B) {
-	events := millionHistory(b)
-	b.ResetTimer()
-	defer reportCPU(b)()
+func TestMain(m *testing.M) {
+	code := m.Run()
+	historyFiles.Range(func(_, p any) bool { os.Remove(p.(string)); return true })
+	os.Exit(code)
+}
+
+func benchmarkCheck(b *testing.B, cfg gen.Config) {
+	path := historyFile(b, cfg)
+	defer measure(b)()
 	for b.Loop() {
-		res, err := Check(events, Options{Workload: WorkloadRegister, Timeout: 10 * time.Minute})
+		res, err := CheckFile(path, Options{Workload: WorkloadRegister, Timeout: 10 * time.Minute})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.Valid != Valid || res.Stats.Ops != 1_000_000 {
+		if res.Valid != Valid || res.Stats.Ops != cfg.Keys*cfg.OpsPerKey {
 			b.Fatalf("verdict %s over %d ops: %s", res.Valid, res.Stats.Ops, res.Reason)
 		}
-		b.ReportMetric(float64(res.Stats.CheckNs)/1e9, "check-s")
 	}
 }
 
-// keyedOp lets one porcupine model partition a whole history by key.
-type keyedOp struct {
-	key  string
-	meta *opMeta
-}
-
-func BenchmarkPorcupineMillion(b *testing.B) {
-	events := millionHistory(b)
-	ops, err := history.Pair(events)
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys, err := splitByKey(ops, WorkloadRegister)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var all []porcupine.Operation
-	for _, kh := range keys {
-		for _, op := range kh.model {
-			op.Metadata = keyedOp{key: kh.key, meta: op.Metadata.(*opMeta)}
-			all = append(all, op)
-		}
-	}
-	model := registerModel
-	model.Partition = func(h []porcupine.Operation) [][]porcupine.Operation {
-		index := map[string]int{}
-		var parts [][]porcupine.Operation
-		for _, op := range h {
-			k := op.Metadata.(keyedOp).key
-			i, ok := index[k]
-			if !ok {
-				i = len(parts)
-				index[k] = i
-				parts = append(parts, nil)
-			}
-			parts[i] = append(parts[i], op)
-		}
-		return parts
-	}
-	model.DescribeOperationMetadata = nil
-	b.ResetTimer()
-	defer reportCPU(b)()
+// benchmarkPorcupine is what a user of plain Porcupine would write: decode
+// the JSONL with encoding/json, pair invocations with completions, and
+// check with a register model partitioned by key.
+func benchmarkPorcupine(b *testing.B, cfg gen.Config) {
+	path := historyFile(b, cfg)
+	defer measure(b)()
 	for b.Loop() {
-		result, _ := porcupine.CheckOperationsVerbose(model, all, 10*time.Minute)
-		if result != porcupine.Ok {
+		ops, err := plainOperations(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if result := porcupine.CheckOperationsTimeout(plainRegister, ops, 10*time.Minute); result != porcupine.Ok {
 			b.Fatalf("porcupine: %s", result)
 		}
 	}
 }
 
-// reportCPU reports the process's user+system CPU seconds per operation, a
-// measure that other load on a shared machine does not inflate the way it
-// inflates wall time.
-func reportCPU(b *testing.B) func() {
+type plainEvent struct {
+	Time    int64  `json:"time"`
+	Process any    `json:"process"`
+	Type    string `json:"type"`
+	F       string `json:"f"`
+	Key     string `json:"key"`
+	Value   any    `json:"value"`
+}
+
+type plainInput struct {
+	key, f  string
+	value   any
+	unknown bool
+}
+
+func plainOperations(path string) ([]porcupine.Operation, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	var events []plainEvent
+	for dec.More() {
+		var e plainEvent
+		if err := dec.Decode(&e); err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	var ops []porcupine.Operation
+	open := map[float64]int{}
+	for _, e := range events {
+		p, ok := e.Process.(float64)
+		if !ok {
+			continue // nemesis
+		}
+		if e.Type == "invoke" {
+			open[p] = len(ops)
+			ops = append(ops, porcupine.Operation{ClientId: int(p), Input: plainInput{key: e.Key, f: e.F, value: e.Value},
+				Call: e.Time, Return: math.MaxInt64})
+			continue
+		}
+		op := &ops[open[p]]
+		delete(open, p)
+		in := op.Input.(plainInput)
+		switch e.Type {
+		case "ok":
+			op.Return, op.Output = e.Time, e.Value
+		case "info":
+			in.unknown = true
+			op.Input = in
+		default:
+			in.f = "" // failed: left out below
+			op.Input = in
+		}
+	}
+	kept := ops[:0]
+	for _, op := range ops {
+		if in := op.Input.(plainInput); in.f != "" && !(in.unknown && in.f == "read") {
+			kept = append(kept, op)
+		}
+	}
+	return kept, nil
+}
+
+var plainRegister = porcupine.Model{
+	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
+		byKey := map[string][]porcupine.Operation{}
+		for _, op := range history {
+			k := op.Input.(plainInput).key
+			byKey[k] = append(byKey[k], op)
+		}
+		parts := make([][]porcupine.Operation, 0, len(byKey))
+		for _, p := range byKey {
+			parts = append(parts, p)
+		}
+		return parts
+	},
+	Init: func() any { return nil },
+	Step: func(state, input, output any) (bool, any) {
+		in := input.(plainInput)
+		switch in.f {
+		case "read":
+			return output == state, state
+		case "write":
+			return true, in.value
+		}
+		pair := in.value.([]any)
+		if state == pair[0] {
+			return true, pair[1]
+		}
+		return in.unknown, state
+	},
+}
+
+// measure reports CPU seconds and the peak heap of the benchmark.
+func measure(b *testing.B) func() {
+	runtime.GC()
+	debug.FreeOSMemory()
+	stop := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var top uint64
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			top = max(top, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				peak <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	before := cpuSeconds()
-	return func() { b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op") }
+	b.ResetTimer()
+	return func() {
+		b.StopTimer()
+		close(stop)
+		b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
+		b.ReportMetric(float64(<-peak)/1e6, "peak-heap-MB")
+	}
 }
 
 func cpuSeconds() float64 {

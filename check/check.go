@@ -23,6 +23,11 @@ type Options struct {
 	Timeout time.Duration
 	// Workers is how many keys are checked at once; 0 means GOMAXPROCS.
 	Workers int
+	// CrossCheck runs the anomaly classifiers on every key, not only on
+	// those Porcupine does not find linearizable, and counts what they
+	// report on linearizable keys in Stats.ClassifierDisagreements (which
+	// must stay 0: the classifiers are sound). The tests run with it.
+	CrossCheck bool
 }
 
 // keyOutcome is Porcupine's answer for one key.
@@ -34,6 +39,7 @@ type keyOutcome struct {
 	info *porcupine.LinearizationInfo
 	// found is what the classifiers report on the key.
 	found []Anomaly
+	err   error
 }
 
 // Check decides whether a history is linearizable, key by key, and explains
@@ -46,29 +52,68 @@ func Check(events []history.Event, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	workload, err := resolveWorkload(opt.Workload, ops)
+	b, err := newBuilder(opt.Workload)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := splitByKey(ops, workload)
+	if err := b.ops(ops); err != nil {
+		return nil, err
+	}
+	for i, e := range events {
+		if e.Process.Nemesis {
+			b.faults.Add(i, e)
+		}
+	}
+	return b.check(start, opt)
+}
+
+// CheckFile is Check of the history file at path, read as a stream: the
+// events are never all in memory, only each key's compact operations.
+// Errors in the file name its line.
+func CheckFile(path string, opt Options) (*Result, error) {
+	start := time.Now()
+	b, err := newBuilder(opt.Workload)
 	if err != nil {
 		return nil, err
 	}
+	if err := b.readFile(path); err != nil {
+		return nil, err
+	}
+	return b.check(start, opt)
+}
+
+// sortedKeys are the keys in order of name.
+func (b *builder) sortedKeys() []*keyHistory {
+	keys := slices.Clone(b.keys)
+	slices.SortFunc(keys, func(x, y *keyHistory) int { return strings.Compare(x.key, y.key) })
+	return keys
+}
+
+// check runs Porcupine over the gathered keys and assembles the result.
+func (b *builder) check(start time.Time, opt Options) (*Result, error) {
+	workload := b.workload.result()
+	keys := b.sortedKeys()
 	var deadline time.Time
 	if opt.Timeout > 0 {
 		deadline = start.Add(opt.Timeout)
 	}
 	model := modelFor(workload)
-	outcomes := checkKeys(keys, workload, model, deadline, workers(opt))
+	outcomes := checkKeys(keys, workload, model, deadline, workers(opt), opt.CrossCheck)
+	for _, o := range outcomes {
+		if o.err != nil {
+			return nil, o.err
+		}
+	}
 	verboseRecheck(outcomes, model, deadline, workers(opt))
 
 	res := &Result{Workload: workload, Anomalies: []Anomaly{}, Counts: map[string]int{},
-		verbose: map[string]*porcupine.LinearizationInfo{}}
-	res.Stats = opStats(ops)
+		verbose: map[string]*porcupine.LinearizationInfo{}, failing: map[string]*keyHistory{},
+		intervals: b.faults.Intervals()}
+	res.Stats = recordStats(keys)
 	res.Stats.Keys = len(keys)
 	var undecided []string
 	for _, o := range outcomes {
-		kr := KeyResult{Key: o.kh.key, Ops: len(o.kh.ops), Elapsed: int64(o.elapsed)}
+		kr := KeyResult{Key: o.kh.key, Ops: len(o.kh.recs), Elapsed: int64(o.elapsed)}
 		found := o.found
 		switch o.result {
 		case porcupine.Ok:
@@ -84,6 +129,7 @@ func Check(events []history.Event, opt Options) (*Result, error) {
 			if o.info != nil {
 				res.verbose[o.kh.key] = o.info
 			}
+			res.failing[o.kh.key] = o.kh
 			if len(found) == 0 {
 				found = []Anomaly{explainNonLinearizable(o.kh, model, o.info)}
 			}
@@ -91,6 +137,9 @@ func Check(events []history.Event, opt Options) (*Result, error) {
 			kr.Valid = Unknown
 			res.Stats.KeysUnk++
 			undecided = append(undecided, o.kh.key)
+		}
+		if o.result != porcupine.Illegal {
+			o.kh.release()
 		}
 		res.Keys = append(res.Keys, kr)
 		res.Anomalies = append(res.Anomalies, found...)
@@ -137,27 +186,37 @@ func remaining(deadline time.Time) time.Duration {
 	return left
 }
 
-// checkKeys runs Porcupine and the classifiers on every key with a pool of
-// workers, largest keys first so that one big key does not start last and
-// hold up the end. The classifiers run even when time is up: they are cheap.
-func checkKeys(keys []*keyHistory, workload string, model porcupine.Model, deadline time.Time, workers int) []*keyOutcome {
+// checkKeys runs Porcupine on every key with a pool of workers, largest
+// keys first so that one big key does not start last and hold up the end.
+// Each key's model is built just before its search. The classifiers run on
+// the keys Porcupine does not find linearizable (on every key with
+// crossCheck), even when time is up: they are cheap.
+func checkKeys(keys []*keyHistory, workload string, model porcupine.Model, deadline time.Time, workers int, crossCheck bool) []*keyOutcome {
 	outcomes := make([]*keyOutcome, len(keys))
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
 		outcomes[i] = &keyOutcome{kh: keys[i], result: porcupine.Unknown}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return len(keys[b].model) - len(keys[a].model) })
+	slices.SortStableFunc(order, func(a, b int) int { return len(keys[b].recs) - len(keys[a].recs) })
 	runPool(order, workers, func(i int) {
 		o := outcomes[i]
-		o.found = classify(o.kh, workload)
-		left := remaining(deadline)
-		if left < 0 {
-			return // out of time: stays unknown
+		if o.err = o.kh.buildModel(workload); o.err != nil {
+			return
 		}
-		began := time.Now()
-		o.result = porcupine.CheckOperationsTimeout(model, o.kh.model, left)
-		o.elapsed = time.Since(began)
+		if left := remaining(deadline); left >= 0 {
+			began := time.Now()
+			o.result = porcupine.CheckOperationsTimeout(model, o.kh.model, left)
+			o.elapsed = time.Since(began)
+		}
+		if o.result != porcupine.Ok || crossCheck {
+			if o.err = o.kh.materialize(); o.err == nil {
+				o.found = classify(o.kh, workload)
+			}
+		}
+		if o.result == porcupine.Ok {
+			o.kh.release()
+		}
 	})
 	return outcomes
 }
@@ -205,17 +264,21 @@ func runPool(items []int, workers int, work func(int)) {
 	wg.Wait()
 }
 
-func opStats(ops []history.Op) Stats {
-	s := Stats{Ops: len(ops), ByF: map[string]int{}}
-	for _, op := range ops {
-		s.ByF[op.F]++
-		switch op.Type {
-		case history.Ok:
-			s.Ok++
-		case history.Fail:
-			s.Fail++
-		default:
-			s.Info++
+func recordStats(keys []*keyHistory) Stats {
+	s := Stats{ByF: map[string]int{}}
+	for _, kh := range keys {
+		s.Ops += len(kh.recs)
+		for i := range kh.recs {
+			r := &kh.recs[i]
+			s.ByF[r.name()]++
+			switch r.typ {
+			case outcomeOk:
+				s.Ok++
+			case outcomeFail:
+				s.Fail++
+			default:
+				s.Info++
+			}
 		}
 	}
 	return s

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
@@ -75,8 +76,10 @@ func KeyFileName(key string) string {
 // WriteKeyViews writes dir/keys/<key>.html, Porcupine's visualization of
 // each key res found not linearizable, with the nemesis intervals of the
 // history drawn as annotations (one row per fault kind). The pages are
-// self-contained. It reuses the verbose re-check of a Result that Check
-// returned, and re-runs it (within opt.Timeout) for a Result read from disk.
+// self-contained. For a Result that Check or CheckFile returned it reuses
+// the keys and their verbose re-check, and events may be nil; for a Result
+// read from disk it rebuilds them from events and re-runs the verbose
+// check (within opt.Timeout).
 func WriteKeyViews(dir string, events []history.Event, res *Result, opt Options) error {
 	failing := map[string]bool{}
 	for _, k := range res.Keys {
@@ -87,24 +90,11 @@ func WriteKeyViews(dir string, events []history.Event, res *Result, opt Options)
 	if len(failing) == 0 {
 		return nil
 	}
-	ops, err := history.Pair(events)
-	if err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
 	workload := res.Workload
 	if workload == "" {
 		workload = opt.Workload
 	}
-	if workload, err = resolveWorkload(workload, ops); err != nil {
-		return err
-	}
-	var wanted []history.Op
-	for _, op := range ops {
-		if failing[op.Key] {
-			wanted = append(wanted, op)
-		}
-	}
-	keys, err := splitByKey(wanted, workload)
+	keys, intervals, err := failingKeys(events, res, failing, workload)
 	if err != nil {
 		return err
 	}
@@ -112,7 +102,7 @@ func WriteKeyViews(dir string, events []history.Event, res *Result, opt Options)
 	if err := os.MkdirAll(keysDir, 0o755); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	annotations := nemesisAnnotations(history.NemesisIntervals(events))
+	annotations := nemesisAnnotations(intervals)
 	model := modelFor(workload)
 	for _, kh := range keys {
 		info := res.verbose[kh.key]
@@ -129,6 +119,33 @@ func WriteKeyViews(dir string, events []history.Event, res *Result, opt Options)
 		}
 	}
 	return nil
+}
+
+// failingKeys are the keys to draw, with their models, and the faults.
+func failingKeys(events []history.Event, res *Result, failing map[string]bool, workload string) ([]*keyHistory, []history.Interval, error) {
+	if len(res.failing) == len(failing) {
+		keys := make([]*keyHistory, 0, len(failing))
+		for _, kh := range res.failing {
+			keys = append(keys, kh)
+		}
+		slices.SortFunc(keys, func(a, b *keyHistory) int { return strings.Compare(a.key, b.key) })
+		return keys, res.intervals, nil
+	}
+	ops, err := history.Pair(events)
+	if err != nil {
+		return nil, nil, fmt.Errorf("check: %w", err)
+	}
+	if workload, err = resolveWorkload(workload, ops); err != nil {
+		return nil, nil, err
+	}
+	var wanted []history.Op
+	for _, op := range ops {
+		if failing[op.Key] {
+			wanted = append(wanted, op)
+		}
+	}
+	keys, err := splitByKey(wanted, workload)
+	return keys, history.NemesisIntervals(events), err
 }
 
 // faultColors tints the annotation rows by fault kind.
@@ -170,23 +187,23 @@ func nemesisAnnotations(intervals []history.Interval) []porcupine.Annotation {
 func unobservedAnnotations(kh *keyHistory, workload string) []porcupine.Annotation {
 	var out []porcupine.Annotation
 	for _, i := range kh.unobserved {
-		op := kh.ops[i]
-		in, _, err := modelInput(op, workload, nil)
+		r := &kh.recs[i]
+		in, _, err := modelInput(r, workload, nil)
 		if err != nil {
 			continue
 		}
 		in.unknown = true
-		end := op.Call
-		if op.Completed() {
-			end = op.Return
+		end := r.call
+		if r.completed() {
+			end = r.ret
 		}
 		out = append(out, porcupine.Annotation{
 			Tag:         "unknown outcome, never observed",
-			Start:       op.Call,
+			Start:       r.call,
 			End:         end,
 			Description: describeOperation(&in, &output{}),
 			Details: fmt.Sprintf("process %d, event %d: its value was never read, so it may as well never have happened; left out of the check",
-				op.Process, op.Invoke),
+				r.process, r.invoke),
 			BackgroundColor: "#f4f4f4",
 		})
 	}

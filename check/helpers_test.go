@@ -54,6 +54,7 @@ func histOf(ops ...tOp) []history.Event {
 
 func mustCheck(t *testing.T, events []history.Event, opt Options) *Result {
 	t.Helper()
+	opt.CrossCheck = true // CI runs the full classifier cross-check on every fixture
 	res, err := Check(events, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/anishathalye/porcupine"
 
@@ -14,18 +13,46 @@ import (
 // keyHistory is everything the checker needs about one key.
 type keyHistory struct {
 	key string
-	// ops are the key's client operations in invocation order, failed ones
+	// recs are the key's client operations in invocation order, failed ones
 	// included (the classifiers need to know a value was attempted).
+	recs []opRecord
+	// ops are recs with decoded values, made only for the keys the
+	// classifiers or the per-key views look at (see materialize).
 	ops []history.Op
 	// model is what Porcupine checks: operations of unknown outcome return
 	// at infinity, and those that cannot matter are left out (see inModel).
+	// It is built just before the key is checked, and dropped after unless
+	// the key needs explaining.
 	model []porcupine.Operation
 	// lists are the elements each ok set or append read returned, by
-	// index into ops (nil elsewhere), decoded once for model and classifiers.
+	// index into recs (nil elsewhere), decoded once for model and classifiers.
 	lists [][]string
 	// unobserved are the writes of unknown outcome left out of the model
-	// because nobody saw their value (indexes into ops); views still show them.
+	// because nobody saw their value (indexes into recs); views still show them.
 	unobserved []int
+	nodes      *nodeNames // the history's node names, shared by all keys
+}
+
+// materialize decodes the key's operations for the classifiers.
+func (kh *keyHistory) materialize() error {
+	if kh.ops != nil {
+		return nil
+	}
+	ops := make([]history.Op, len(kh.recs))
+	for i := range kh.recs {
+		op, err := kh.recs[i].op(kh.key, kh.nodes.names)
+		if err != nil {
+			return err
+		}
+		ops[i] = op
+	}
+	kh.ops = ops
+	return nil
+}
+
+// release drops what only explaining the key needs.
+func (kh *keyHistory) release() {
+	kh.model, kh.lists, kh.unobserved, kh.ops = nil, nil, nil, nil
 }
 
 // opMeta travels with each Porcupine operation so views and explanations can
@@ -70,55 +97,34 @@ func workloadOf(f string) string {
 // resolveWorkload checks the requested workload against the operations, or
 // infers it from their f names when none is requested.
 func resolveWorkload(requested string, ops []history.Op) (string, error) {
-	switch requested {
-	case "", WorkloadRegister, WorkloadSet, WorkloadAppend:
-	default:
-		return "", fmt.Errorf("check: unknown workload %q (want register, set or append)", requested)
+	w, err := newWorkloadResolver(requested)
+	if err != nil {
+		return "", err
 	}
-	workload, from := requested, -1
 	for _, op := range ops {
-		w := workloadOf(op.F)
-		if w == "" || w == workload {
-			continue
+		if err := w.see(op.F, op.Invoke); err != nil {
+			return "", err
 		}
-		if workload == "" {
-			workload, from = w, op.Invoke
-			continue
-		}
-		if from >= 0 {
-			return "", eventError(op.Invoke, "f %q belongs to the %s workload, but event %d made this a %s history", op.F, w, from, workload)
-		}
-		return "", eventError(op.Invoke, "f %q does not belong to the %s workload", op.F, workload)
 	}
-	if workload == "" {
-		workload = WorkloadRegister // reads only: every model agrees
-	}
-	return workload, nil
+	return w.result(), nil
 }
 
-// splitByKey groups the operations by key (keys sorted) and builds each
+// splitByKey groups paired operations by key (keys sorted) and builds each
 // key's Porcupine history.
 func splitByKey(ops []history.Op, workload string) ([]*keyHistory, error) {
-	counts := map[string]int{}
-	for _, op := range ops {
-		counts[op.Key]++
+	b, err := newBuilder(workload)
+	if err != nil {
+		return nil, err
 	}
-	byKey := make(map[string]*keyHistory, len(counts))
-	for key, n := range counts {
-		byKey[key] = &keyHistory{key: key, ops: make([]history.Op, 0, n)}
+	if err := b.ops(ops); err != nil {
+		return nil, err
 	}
-	for _, op := range ops {
-		kh := byKey[op.Key]
-		kh.ops = append(kh.ops, op)
-	}
-	keys := make([]*keyHistory, 0, len(byKey))
-	for _, kh := range byKey {
+	keys := b.sortedKeys()
+	for _, kh := range keys {
 		if err := kh.buildModel(workload); err != nil {
 			return nil, err
 		}
-		keys = append(keys, kh)
 	}
-	slices.SortFunc(keys, func(a, b *keyHistory) int { return strings.Compare(a.key, b.key) })
 	return keys, nil
 }
 
@@ -127,10 +133,11 @@ func (kh *keyHistory) buildModel(workload string) error {
 	// Inputs, outputs and metadata live in per-key slices and Porcupine gets
 	// pointers into them: three allocations per key instead of three per operation.
 	if workload != WorkloadRegister {
-		kh.lists = make([][]string, len(kh.ops))
-		for i, op := range kh.ops {
-			if op.F == history.FRead && op.Type == history.Ok {
-				list, err := readList(op)
+		kh.lists = make([][]string, len(kh.recs))
+		for i := range kh.recs {
+			r := &kh.recs[i]
+			if r.f == codeRead && r.typ == outcomeOk {
+				list, err := readList(r, kh.key)
 				if err != nil {
 					return err
 				}
@@ -141,59 +148,87 @@ func (kh *keyHistory) buildModel(workload string) error {
 			}
 		}
 	}
-	observed := kh.observedValues(workload)
-	keep := make([]bool, len(kh.ops))
+	observed, err := kh.observedValues(workload)
+	if err != nil {
+		return err
+	}
+	keep := make([]bool, len(kh.recs))
 	n := 0
-	for i, op := range kh.ops {
-		if keep[i] = inModel(op, observed, workload); keep[i] {
+	for i := range kh.recs {
+		r := &kh.recs[i]
+		if keep[i] = inModel(r, observed); keep[i] {
 			n++
-		} else if op.Type != history.Fail && op.F != history.FRead {
+		} else if r.typ != outcomeFail && r.f != codeRead {
 			kh.unobserved = append(kh.unobserved, i)
 		}
 	}
 	// An element added by several operations may already be in the set.
 	adds := map[string]int{}
 	if workload == WorkloadSet {
-		for i, op := range kh.ops {
-			if keep[i] && op.F == history.FAdd {
-				adds[history.ValueKey(op.Input)]++
+		for i := range kh.recs {
+			if keep[i] && kh.recs[i].f == codeAdd {
+				adds[valueKey(kh.recs[i].value)]++
 			}
 		}
 	}
 	kh.model = make([]porcupine.Operation, 0, n)
 	inputs, outputs, metas := make([]input, n), make([]output, n), make([]opMeta, n)
-	for i, op := range kh.ops {
+	for i := range kh.recs {
 		if !keep[i] {
 			continue
 		}
+		r := &kh.recs[i]
 		j := len(kh.model)
 		var list []string
 		if kh.lists != nil {
 			list = kh.lists[i]
 		}
-		in, out, err := modelInput(op, workload, list)
+		in, out, err := modelInput(r, workload, list)
 		if err != nil {
 			return err
 		}
-		unknown := op.Type != history.Ok
+		unknown := r.typ != outcomeOk
 		in.unknown = unknown
 		in.mayRepeat = adds[in.arg] > 1
-		ret := op.Return
+		ret := r.ret
 		if unknown {
 			ret = math.MaxInt64
 		}
-		row, ok := rows[op.Process]
+		row, ok := rows[int(r.process)]
 		if !ok {
 			row = len(rows)
-			rows[op.Process] = row
+			rows[int(r.process)] = row
 		}
 		inputs[j], outputs[j] = in, out
-		metas[j] = opMeta{op: i, process: op.Process, node: op.Node, invoke: op.Invoke, complete: op.Complete}
+		metas[j] = opMeta{op: i, process: int(r.process), node: kh.nodes.names[r.node], invoke: int(r.invoke), complete: int(r.complete)}
 		kh.model = append(kh.model, porcupine.Operation{
-			ClientId: row, Input: &inputs[j], Output: &outputs[j], Call: op.Call, Return: ret, Metadata: &metas[j],
+			ClientId: row, Input: &inputs[j], Output: &outputs[j], Call: r.call, Return: ret, Metadata: &metas[j],
 		})
 	}
 	return nil
+}
+
+// valueKey is history.ValueKey of the value whose JSON text is raw ("" for none).
+func valueKey(raw string) string { return history.TextValueKey(raw) }
+
+// casPair is the expected and new values of a cas, as ValueKeys.
+func casPair(r *opRecord) (expected, new string, err error) {
+	pair, ok := history.RawList([]byte(r.value))
+	if !ok || len(pair) != 2 {
+		return "", "", eventError(int(r.invoke), "cas value must be [expected, new], got %s", valueKey(r.value))
+	}
+	return history.RawValueKey(pair[0]), history.RawValueKey(pair[1]), nil
+}
+
+// writtenKey is the ValueKey a write or cas stores, or the element an add
+// or append inserts.
+func writtenKey(r *opRecord) string {
+	if r.f == codeCas {
+		if _, v, err := casPair(r); err == nil {
+			return v
+		}
+	}
+	return valueKey(r.value)
 }
 
 // inModel reports whether Porcupine needs to see an operation. A failed one
@@ -206,65 +241,65 @@ func (kh *keyHistory) buildModel(workload string) error {
 // (a cas of unknown outcome that then did nothing can move to the end too).
 // Such operations are most of what a partition leaves behind, and each one
 // Porcupine keeps multiplies the orders it may have to try.
-func inModel(op history.Op, observed map[string]bool, workload string) bool {
+func inModel(r *opRecord, observed map[string]bool) bool {
 	switch {
-	case op.Type == history.Fail:
+	case r.typ == outcomeFail:
 		return false
-	case op.Type == history.Ok:
+	case r.typ == outcomeOk:
 		return true
-	case op.F == history.FRead:
+	case r.f == codeRead:
 		return false
 	}
-	return observed[writtenValue(op)]
+	return observed[writtenKey(r)]
 }
 
 // observedValues are the values (register) or elements (set, list) that
 // some operation of the key saw: returned by an ok read, or expected by a
 // cas that may have happened.
-func (kh *keyHistory) observedValues(workload string) map[string]bool {
+func (kh *keyHistory) observedValues(workload string) (map[string]bool, error) {
 	observed := map[string]bool{}
-	for i, op := range kh.ops {
+	for i := range kh.recs {
+		r := &kh.recs[i]
 		switch {
-		case op.Type == history.Fail:
-		case op.F == history.FCas:
-			if pair, ok := history.List(op.Input); ok && len(pair) == 2 {
-				observed[history.ValueKey(pair[0])] = true
+		case r.typ == outcomeFail:
+		case r.f == codeCas:
+			expected, _, err := casPair(r)
+			if err != nil {
+				return nil, err
 			}
-		case op.F != history.FRead || op.Type != history.Ok:
+			observed[expected] = true
+		case r.f != codeRead || r.typ != outcomeOk:
 		case workload == WorkloadRegister:
-			observed[history.ValueKey(op.Output)] = true
+			observed[valueKey(r.value)] = true
 		default:
 			for _, e := range kh.lists[i] {
 				observed[e] = true
 			}
 		}
 	}
-	return observed
+	return observed, nil
 }
 
 // modelInput translates one operation into the model's input and output;
 // list is what an ok set or append read returned, already decoded.
-func modelInput(op history.Op, workload string, list []string) (input, output, error) {
-	switch op.F {
-	case history.FWrite:
-		return input{kind: kindWrite, arg: history.ValueKey(op.Input)}, output{}, nil
-	case history.FCas:
-		pair, ok := history.List(op.Input)
-		if !ok || len(pair) != 2 {
-			return input{}, output{}, eventError(op.Invoke, "cas value must be [expected, new], got %s", history.ValueKey(op.Input))
-		}
-		return input{kind: kindCas, arg: history.ValueKey(pair[0]), new: history.ValueKey(pair[1])}, output{}, nil
-	case history.FAdd, history.FAppend:
-		e := history.ValueKey(op.Input)
+func modelInput(r *opRecord, workload string, list []string) (input, output, error) {
+	switch r.f {
+	case codeWrite:
+		return input{kind: kindWrite, arg: valueKey(r.value)}, output{}, nil
+	case codeCas:
+		expected, v, err := casPair(r)
+		return input{kind: kindCas, arg: expected, new: v}, output{}, err
+	case codeAdd, codeAppend:
+		e := valueKey(r.value)
 		kind := kindAdd
-		if op.F == history.FAppend {
+		if r.f == codeAppend {
 			kind = kindAppend
 		}
 		return input{kind: kind, arg: e, argHash: elemHash(e)}, output{}, nil
 	}
 	// An ok read.
 	if workload == WorkloadRegister {
-		return input{kind: kindRead}, output{value: history.ValueKey(op.Output)}, nil
+		return input{kind: kindRead}, output{value: valueKey(r.value)}, nil
 	}
 	out := output{list: list}
 	readDigests(&out, workload == WorkloadSet)
@@ -273,17 +308,17 @@ func modelInput(op history.Op, workload string, list []string) (input, output, e
 
 // readList is the ValueKeys of the elements a set or append read returned,
 // in order; null (an absent key) reads as the empty list.
-func readList(op history.Op) ([]string, error) {
+func readList(r *opRecord, key string) ([]string, error) {
 	list := []string{}
-	if op.Output == nil {
+	if r.value == "" {
 		return list, nil
 	}
-	values, ok := history.List(op.Output)
+	values, ok := history.RawList([]byte(r.value))
 	if !ok {
-		return nil, eventError(op.Complete, "a %s read must return a list, got %s", op.Key, history.ValueKey(op.Output))
+		return nil, eventError(int(r.complete), "a %s read must return a list, got %s", key, valueKey(r.value))
 	}
 	for _, v := range values {
-		list = append(list, history.ValueKey(v))
+		list = append(list, history.RawValueKey(v))
 	}
 	return list, nil
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/faultline/faultline/history"
 )
 
 // Verdict is true, false or "unknown" in results.json.
@@ -134,6 +136,10 @@ type Result struct {
 	// verbose keeps the verbose re-check of each failing key, so that
 	// WriteKeyViews need not run Porcupine again on a Result from Check.
 	verbose map[string]*porcupine.LinearizationInfo
+	// failing keeps the keys found not linearizable, and intervals the
+	// faults, so that WriteKeyViews needs no second read of the history.
+	failing   map[string]*keyHistory
+	intervals []history.Interval
 }
 
 // Marshal returns results.json's bytes.

@@ -241,6 +241,22 @@ func RawValueKey(raw []byte) string {
 	if canonicalText(raw) {
 		return string(raw)
 	}
+	return decodedValueKey(raw)
+}
+
+// TextValueKey is RawValueKey of JSON text held in a string; it returns
+// the string itself, without copying, when it is already in ValueKey's form.
+func TextValueKey(raw string) string {
+	if len(raw) == 0 {
+		return "null"
+	}
+	if canonicalText(raw) {
+		return raw
+	}
+	return decodedValueKey([]byte(raw))
+}
+
+func decodedValueKey(raw []byte) string {
 	v, err := DecodeValue(raw)
 	if err != nil {
 		return string(raw)
@@ -251,10 +267,10 @@ func RawValueKey(raw []byte) string {
 // canonicalText reports whether ValueKey would give back raw itself:
 // printable ASCII without escapes, spaces, objects or the characters
 // encoding/json escapes in arrays (<, >, &).
-func canonicalText(raw []byte) bool {
+func canonicalText[T string | []byte](raw T) bool {
 	composite := raw[0] == '['
-	for _, c := range raw {
-		switch {
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
 		case c <= ' ' || c >= 0x7f || c == '\\' || c == '{':
 			return false
 		case composite && (c == '<' || c == '>' || c == '&'):
@@ -262,4 +278,48 @@ func canonicalText(raw []byte) bool {
 		}
 	}
 	return true
+}
+
+// RawList splits the JSON text of an array into the texts of its elements
+// (reporting false for anything else). Elements with escapes come back
+// re-encoded, which keeps their RawValueKey.
+func RawList(raw []byte) ([][]byte, bool) {
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, false
+	}
+	p := fastParser{b: raw, i: 1}
+	var out [][]byte
+	if p.peek() == ']' {
+		return [][]byte{}, true
+	}
+	for {
+		el, ok := p.value()
+		if !ok {
+			return rawListSlow(raw)
+		}
+		out = append(out, el)
+		switch p.peek() {
+		case ',':
+			p.i++
+		case ']':
+			return out, true
+		default:
+			return rawListSlow(raw)
+		}
+	}
+}
+
+func rawListSlow(raw []byte) ([][]byte, bool) {
+	v, err := DecodeValue(raw)
+	list, ok := v.([]any)
+	if err != nil || !ok {
+		return nil, false
+	}
+	out := make([][]byte, len(list))
+	for i, el := range list {
+		if out[i], err = json.Marshal(el); err != nil {
+			return nil, false
+		}
+	}
+	return out, true
 }

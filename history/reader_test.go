@@ -178,3 +178,26 @@ func TestReaderGoesOnAfterABadLine(t *testing.T) {
 		t.Fatalf("events at lines %v, problems %q", lines, problems)
 	}
 }
+
+func TestRawList(t *testing.T) {
+	for raw, want := range map[string][]string{
+		`[1, "a\"b", [2,3], {"x":1}]`: {`1`, `"a\"b"`, `[2,3]`, `{"x":1}`},
+		`[]`:                          {},
+		`[ 5 ]`:                       {`5`},
+	} {
+		got, ok := RawList([]byte(raw))
+		if !ok || len(got) != len(want) {
+			t.Fatalf("RawList(%s) = %q, %v", raw, got, ok)
+		}
+		for i := range want {
+			if RawValueKey(got[i]) != RawValueKey([]byte(want[i])) {
+				t.Errorf("RawList(%s)[%d] = %s, want %s", raw, i, got[i], want[i])
+			}
+		}
+	}
+	for _, raw := range []string{`5`, `"[1]"`, `[1,]`, ``} {
+		if _, ok := RawList([]byte(raw)); ok {
+			t.Errorf("RawList(%s) accepted", raw)
+		}
+	}
+}

@@ -40,20 +40,29 @@ type shape struct {
 	Type    Type
 	F, Key  string
 	// HasValue is false for a null or absent value; Pair is set when the
-	// value is a list of exactly two elements. Value describes it in errors.
+	// value is a list of exactly two elements. Value or Raw (its JSON text)
+	// describe it in errors.
 	HasValue, Pair bool
-	Value          func() string
+	Value          any
+	Raw            []byte
+}
+
+func (s *shape) valueText() string {
+	if s.Raw != nil {
+		return RawValueKey(s.Raw)
+	}
+	return ValueKey(s.Value)
 }
 
 func eventShape(e *Event) shape {
 	pair, ok := List(e.Value)
 	return shape{Time: e.Time, Process: e.Process, Type: e.Type, F: e.F, Key: e.Key,
-		HasValue: e.Value != nil, Pair: ok && len(pair) == 2, Value: func() string { return ValueKey(e.Value) }}
+		HasValue: e.Value != nil, Pair: ok && len(pair) == 2, Value: e.Value}
 }
 
 func rawShape(e *RawEvent) shape {
 	s := shape{Time: e.Time, Process: e.Process, Type: e.Type, F: e.F, Key: e.Key, HasValue: e.Value != nil,
-		Value: func() string { return RawValueKey(e.Value) }}
+		Raw: e.Value}
 	if e.F == FCas && e.Type == Invoke {
 		s.Pair = rawPair(e.Value)
 	}
@@ -62,28 +71,8 @@ func rawShape(e *RawEvent) shape {
 
 // rawPair reports whether raw is the JSON text of a two-element array.
 func rawPair(raw []byte) bool {
-	if len(raw) == 0 || raw[0] != '[' {
-		return false
-	}
-	p := fastParser{b: raw, i: 1}
-	for n := 0; ; n++ {
-		if p.peek() == ']' {
-			return false // empty, or a trailing comma
-		}
-		if !p.skip(1) {
-			v, err := DecodeValue(raw)
-			list, ok := List(v)
-			return err == nil && ok && len(list) == 2
-		}
-		switch p.peek() {
-		case ',':
-			p.i++
-		case ']':
-			return n == 1
-		default:
-			return false
-		}
-	}
+	list, ok := RawList(raw)
+	return ok && len(list) == 2
 }
 
 // add validates e as the next event of the history and accepts it.
@@ -151,7 +140,7 @@ func (v *validator) check(e shape) error {
 		switch e.F {
 		case FCas:
 			if !e.Pair {
-				return fmt.Errorf("cas value must be [expected, new], got %s", e.Value())
+				return fmt.Errorf("cas value must be [expected, new], got %s", e.valueText())
 			}
 		case FWrite, FAdd, FAppend:
 			if !e.HasValue {

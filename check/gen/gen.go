@@ -23,8 +23,11 @@ type Config struct {
 	// (default 3). A process whose operation ends in info is replaced by a
 	// new process number, as the history contract requires.
 	Processes int
-	InfoRate  float64 // fraction of operations completing with info
-	FailRate  float64 // fraction of writes, adds and appends that fail (never applied)
+	// Clients, when positive, makes that many client processes share all
+	// the keys instead (see Stream); Processes is then ignored.
+	Clients  int
+	InfoRate float64 // fraction of operations completing with info
+	FailRate float64 // fraction of writes, adds and appends that fail (never applied)
 	// ValueRange, when positive, draws register values from [0, ValueRange),
 	// so values repeat; 0 makes every written value unique.
 	ValueRange int
@@ -70,10 +73,13 @@ type simOp struct {
 // time order, values as Go ints). The same Config gives the same history.
 func Generate(cfg Config) ([]history.Event, error) {
 	cfg = cfg.withDefaults()
-	switch cfg.Workload {
-	case "register", "set", "append":
-	default:
-		return nil, fmt.Errorf("gen: unknown workload %q (want register, set or append)", cfg.Workload)
+	if err := checkWorkload(cfg.Workload); err != nil {
+		return nil, err
+	}
+	if cfg.Clients > 0 {
+		events := make([]history.Event, 0, 2*cfg.Keys*cfg.OpsPerKey)
+		err := Stream(cfg, func(e history.Event) error { events = append(events, e); return nil })
+		return events, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	nextProcess := 0
@@ -83,10 +89,19 @@ func Generate(cfg Config) ([]history.Event, error) {
 		ops := planKey(cfg, rng, &nextProcess)
 		apply(cfg.Workload, ops)
 		for _, op := range ops {
-			events = append(events, op.events(key)...)
+			invoke, done := op.events(key)
+			events = append(events, invoke, done)
 		}
 	}
 	return byTime(events), nil
+}
+
+func checkWorkload(workload string) error {
+	switch workload {
+	case "register", "set", "append":
+		return nil
+	}
+	return fmt.Errorf("gen: unknown workload %q (want register, set or append)", workload)
 }
 
 // byTime orders events by time, keeping the order of equal times. It sorts
@@ -129,8 +144,7 @@ func planKey(cfg Config, rng *rand.Rand, nextProcess *int) []*simOp {
 		*nextProcess++
 	}
 	ops := make([]*simOp, 0, cfg.OpsPerKey)
-	written := 0 // unique values and elements so far
-	last := 0    // the last value planned to be written, for plausible cas
+	var ks keyState
 	for range cfg.OpsPerKey {
 		// The process free first runs next, so processes stay concurrent.
 		pi := 0
@@ -140,50 +154,63 @@ func planKey(cfg Config, rng *rand.Rand, nextProcess *int) []*simOp {
 			}
 		}
 		p := &procs[pi]
-		call := p.free
-		ret := call + 1 + rng.Int64N(cfg.MaxLatency)
-		op := &simOp{process: p.id, call: call, ret: ret, at: call + rng.Int64N(ret-call+1),
-			outcome: history.Ok, applies: true, node: fmt.Sprintf("n%d", 1+rng.IntN(3))}
-		fresh := func() int {
-			written++
-			if cfg.ValueRange > 0 {
-				return rng.IntN(cfg.ValueRange)
-			}
-			return written
-		}
-		roll := rng.Float64()
-		switch {
-		case roll < 0.5:
-			op.f = history.FRead
-		case cfg.Workload == "set":
-			op.f, op.input = history.FAdd, fresh()
-		case cfg.Workload == "append":
-			op.f, op.input = history.FAppend, fresh()
-		case roll < 0.8:
-			op.f = history.FWrite
-			v := fresh()
-			op.input, last = v, v
-		default:
-			op.f = history.FCas
-			v := fresh()
-			op.input = []any{last, v}
-			last = v
-		}
-		switch r := rng.Float64(); {
-		case r < cfg.InfoRate:
-			op.outcome = history.Info
-			op.applies = op.f != history.FRead && rng.IntN(2) == 0
-		case r < cfg.InfoRate+cfg.FailRate && op.f != history.FRead && op.f != history.FCas:
-			op.outcome, op.applies = history.Fail, false
-		}
+		op := drawOp(cfg, rng, p.id, p.free, &ks)
 		ops = append(ops, op)
-		p.free = ret + 1 + rng.Int64N(cfg.MaxLatency/2+1)
+		p.free = op.ret + 1 + rng.Int64N(cfg.MaxLatency/2+1)
 		if op.outcome == history.Info {
 			p.id = *nextProcess
 			*nextProcess++
 		}
 	}
 	return ops
+}
+
+// keyState is what drawing operations remembers of one key.
+type keyState struct {
+	written int // unique values and elements so far
+	last    int // the last value planned to be written, for plausible cas
+}
+
+// drawOp draws one operation of process on a key, invoked at call: its
+// latency, instant of effect, function, value and outcome (what reads
+// return and whether a cas swaps are filled in later, by applying).
+func drawOp(cfg Config, rng *rand.Rand, process int, call int64, ks *keyState) *simOp {
+	ret := call + 1 + rng.Int64N(cfg.MaxLatency)
+	op := &simOp{process: process, call: call, ret: ret, at: call + rng.Int64N(ret-call+1),
+		outcome: history.Ok, applies: true, node: fmt.Sprintf("n%d", 1+rng.IntN(3))}
+	fresh := func() int {
+		ks.written++
+		if cfg.ValueRange > 0 {
+			return rng.IntN(cfg.ValueRange)
+		}
+		return ks.written
+	}
+	roll := rng.Float64()
+	switch {
+	case roll < 0.5:
+		op.f = history.FRead
+	case cfg.Workload == "set":
+		op.f, op.input = history.FAdd, fresh()
+	case cfg.Workload == "append":
+		op.f, op.input = history.FAppend, fresh()
+	case roll < 0.8:
+		op.f = history.FWrite
+		v := fresh()
+		op.input, ks.last = v, v
+	default:
+		op.f = history.FCas
+		v := fresh()
+		op.input = []any{ks.last, v}
+		ks.last = v
+	}
+	switch r := rng.Float64(); {
+	case r < cfg.InfoRate:
+		op.outcome = history.Info
+		op.applies = op.f != history.FRead && rng.IntN(2) == 0
+	case r < cfg.InfoRate+cfg.FailRate && op.f != history.FRead && op.f != history.FCas:
+		op.outcome, op.applies = history.Fail, false
+	}
+	return op
 }
 
 // apply runs the operations against a real object in the order they take
@@ -199,44 +226,57 @@ func apply(workload string, ops []*simOp) {
 		}
 		return 0
 	})
-	var register any // nil: absent
-	var list []any
-	members := map[any]bool{}
+	obj := newObject(workload)
 	for _, op := range order {
-		switch op.f {
-		case history.FRead:
-			switch workload {
-			case "register":
-				op.output = register
-			case "set":
-				op.output = sortedInts(members)
-			default:
-				op.output = slices.Clone(list)
+		obj.apply(op)
+	}
+}
+
+// object is the real register, set or list a key holds.
+type object struct {
+	workload string
+	register any // nil: absent
+	list     []any
+	members  map[any]bool
+}
+
+func newObject(workload string) *object { return &object{workload: workload, members: map[any]bool{}} }
+
+// apply lets op take effect now.
+func (o *object) apply(op *simOp) {
+	switch op.f {
+	case history.FRead:
+		switch o.workload {
+		case "register":
+			op.output = o.register
+		case "set":
+			op.output = sortedInts(o.members)
+		default:
+			op.output = slices.Clone(o.list)
+		}
+	case history.FWrite:
+		if op.applies {
+			o.register = op.input
+		}
+	case history.FCas:
+		pair := op.input.([]any)
+		switch {
+		case op.outcome == history.Info:
+			if op.applies && o.register == pair[0] {
+				o.register = pair[1]
 			}
-		case history.FWrite:
-			if op.applies {
-				register = op.input
-			}
-		case history.FCas:
-			pair := op.input.([]any)
-			switch {
-			case op.outcome == history.Info:
-				if op.applies && register == pair[0] {
-					register = pair[1]
-				}
-			case register == pair[0]:
-				register = pair[1]
-			default:
-				op.outcome, op.applies = history.Fail, false
-			}
-		case history.FAdd:
-			if op.applies {
-				members[op.input] = true
-			}
-		case history.FAppend:
-			if op.applies {
-				list = append(list, op.input)
-			}
+		case o.register == pair[0]:
+			o.register = pair[1]
+		default:
+			op.outcome, op.applies = history.Fail, false
+		}
+	case history.FAdd:
+		if op.applies {
+			o.members[op.input] = true
+		}
+	case history.FAppend:
+		if op.applies {
+			o.list = append(o.list, op.input)
 		}
 	}
 }
@@ -254,10 +294,10 @@ func sortedInts(members map[any]bool) []any {
 	return out
 }
 
-func (op *simOp) events(key string) []history.Event {
+func (op *simOp) events(key string) (invoke, done history.Event) {
 	p := history.Client(op.process)
-	invoke := history.Event{Time: op.call, Process: p, Type: history.Invoke, F: op.f, Key: key, Value: op.input}
-	done := history.Event{Time: op.ret, Process: p, Type: op.outcome, F: op.f, Key: key, Value: op.input,
+	invoke = history.Event{Time: op.call, Process: p, Type: history.Invoke, F: op.f, Key: key, Value: op.input}
+	done = history.Event{Time: op.ret, Process: p, Type: op.outcome, F: op.f, Key: key, Value: op.input,
 		Node: op.node, Latency: op.ret - op.call}
 	if op.f == history.FRead {
 		done.Value = nil
@@ -268,5 +308,5 @@ func (op *simOp) events(key string) []history.Event {
 	if op.outcome == history.Info {
 		done.Error = "timeout"
 	}
-	return []history.Event{invoke, done}
+	return invoke, done
 }
