@@ -43,6 +43,7 @@ func commands() []command {
 		{"export", "write a run's history for Jepsen (history.edn) or Porcupine (JSON)", cmdExport},
 		{"sweep", "run every planted bug's exposure and no-bug controls; print the detection matrix", cmdSweep},
 		{"merge", "merge the shard stores of a sweep into one store, matrix and junit.xml", cmdMerge},
+		{"gen-history", "write a generated linearizable history (the benchmarks' inputs)", cmdGenHistory},
 	}
 }
 
@@ -110,7 +111,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "`checker <command> -h` or `checker help <command>` shows a command's flags.")
