@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,7 +14,8 @@ import (
 	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/nemesis"
-	"github.com/faultline/faultline/reports"
+	"github.com/faultline/faultline/report"
+	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/runtime"
 	"github.com/faultline/faultline/sut/system"
 	"github.com/faultline/faultline/workload"
@@ -31,7 +33,7 @@ const (
 // Outcome is what a campaign produced.
 type Outcome struct {
 	RunDir   string
-	Manifest Manifest
+	Manifest store.Manifest
 	// Result is nil when the history could not be checked (e.g. the
 	// cluster never started).
 	Result *check.Result
@@ -54,7 +56,7 @@ func (o *Outcome) ExitCode() int {
 	if o.Result != nil && o.Result.Valid == check.Invalid {
 		return 1
 	}
-	if o.Manifest.Status != StatusComplete || o.Result == nil || o.CheckErr != nil {
+	if o.Manifest.Status != store.StatusComplete || o.Result == nil || o.CheckErr != nil {
 		return 3
 	}
 	return o.Result.Valid.ExitCode()
@@ -72,7 +74,7 @@ type campaign struct {
 	started  time.Time
 
 	rec     *history.Recorder
-	man     Manifest
+	man     store.Manifest
 	manMu   sync.Mutex
 	sys     system.System
 	cluster runtime.Cluster
@@ -84,8 +86,7 @@ type campaign struct {
 	phaseMu   sync.Mutex
 	phase     string
 	runStart  time.Time // when the workload began
-	counter   *historyCounter
-	firstOpAt int64 // ns since started, 0 = none yet
+	firstOpAt int64     // ns since started, 0 = none yet
 }
 
 // Run executes one campaign and writes its run directory. The error is
@@ -97,7 +98,7 @@ type campaign struct {
 // performs the final reads, closes the cluster and checks what was
 // recorded; the final status says which path it was.
 func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
-	o = o.normalized()
+	o = o.Normalized()
 	if o.Bugs == nil {
 		o.Bugs = []string{} // campaign.json lists "bugs": [], not null
 	}
@@ -116,7 +117,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 	}
 	c := &campaign{opt: o, sys: sys, progress: progress, started: time.Now()}
 	name := o.CampaignName()
-	runDir, stamp, err := createRunDir(o.Store, name, c.started)
+	runDir, stamp, err := store.CreateRun(o.Store, name, c.started)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 	if base == nil {
 		base = slog.Default()
 	}
-	logFile, err := os.Create(filepath.Join(runDir, "campaign.log"))
+	logFile, err := os.Create(filepath.Join(runDir, store.LogFile))
 	if err != nil {
 		return out, fmt.Errorf("run directory %s: %w", runDir, err)
 	}
@@ -135,21 +136,22 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 	c.log = slog.New(slog.NewMultiHandler(base.Handler(), slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))).
 		With("run", name)
 
-	c.rec, err = history.NewRecorder(filepath.Join(runDir, HistoryFile))
+	c.rec, err = history.NewRecorder(filepath.Join(runDir, store.HistoryFile))
 	if err != nil {
 		return out, fmt.Errorf("run directory %s: %w", runDir, err)
 	}
-	c.counter = newHistoryCounter(filepath.Join(runDir, HistoryFile))
-	c.man = Manifest{
+	owner := store.Self()
+	c.man = store.Manifest{
 		Name:         name,
 		Timestamp:    stamp,
-		Status:       StatusRunning,
+		Status:       store.StatusRunning,
 		Command:      os.Args,
 		Reproduce:    o.ReproduceCommand(),
 		Seed:         o.Seed,
-		Options:      o,
+		Options:      o.manifestJSON(),
 		Versions:     c.versions(),
-		System:       system.Describe(sys),
+		System:       c.describeSystem(),
+		Owner:        &owner,
 		StartedAt:    c.started.UTC(),
 		HistoryStart: c.rec.Start().UTC(),
 	}
@@ -157,7 +159,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 		c.rec.Close()
 		return out, fmt.Errorf("run directory %s: %w", runDir, err)
 	}
-	if err := pointLatest(o.Store, runDir); err != nil {
+	if err := store.PointLatest(o.Store, runDir); err != nil {
 		c.log.Warn("could not point store/latest at the run", "err", err)
 	}
 	c.log.Info("campaign starting", "run_dir", runDir, "seed", o.Seed, "reproduce", c.man.Reproduce)
@@ -186,7 +188,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		nodes[i] = fmt.Sprintf("n%d", i+1)
 	}
 	label := clusterLabel(c.man.Name, c.man.Timestamp)
-	c.updateManifest(func(m *Manifest) { m.Runtime, m.Nodes, m.Cluster = rt.Name(), nodes, label })
+	c.updateManifest(func(m *store.Manifest) { m.Runtime, m.Nodes, m.Cluster = rt.Name(), nodes, label })
 	if err := c.writeManifest(); err != nil {
 		c.log.Warn("writing campaign.json", "err", err)
 	}
@@ -195,7 +197,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		Campaign: label,
 		Nodes:    nodes,
 		System:   c.sys,
-		LogDir:   filepath.Join(c.runDir, NodesDir),
+		LogDir:   filepath.Join(c.runDir, store.NodesDir),
 	}
 	cluster, err := rt.Start(ctx, spec)
 	if err != nil {
@@ -204,7 +206,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	c.cluster = cluster
 	c.log.Info("cluster serving", "runtime", rt.Name(), "after", time.Since(c.started).Round(time.Millisecond))
 
-	poller, err := newStatusPoller(filepath.Join(c.runDir, NodesDir, StatusFile), cluster, c.sys, c.rec)
+	poller, err := newStatusPoller(c.runDir, cluster, c.sys, c.rec)
 	if err != nil {
 		c.closeCluster()
 		return c.setupFailed(ctx, err)
@@ -263,7 +265,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	c.finish(ctx, stopPoller)
 	c.checkHistory(out)
 
-	c.updateManifest(func(m *Manifest) {
+	c.updateManifest(func(m *store.Manifest) {
 		m.Status = status
 		if runErr != nil {
 			m.Error = joinMsg(m.Error, runErr.Error())
@@ -275,10 +277,10 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		}
 	})
 	c.setPhase(PhaseDone) // also writes campaign.json
-	if err := reports.WriteRun(c.runDir); err != nil {
+	if err := report.WriteRun(c.runDir); err != nil {
 		c.log.Error("writing the report", "err", err)
 	}
-	if err := pointLatest(c.opt.Store, c.runDir); err != nil {
+	if err := store.PointLatest(c.opt.Store, c.runDir); err != nil {
 		c.log.Warn("could not point store/latest at the run", "err", err)
 	}
 	return nil
@@ -287,11 +289,11 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 // setupFailed records a failure that left nothing to check.
 func (c *campaign) setupFailed(ctx context.Context, err error) error {
 	c.log.Error("campaign could not run", "err", err)
-	status := StatusError
+	status := store.StatusError
 	if ctx.Err() != nil {
-		status = StatusInterrupted
+		status = store.StatusInterrupted
 	}
-	c.updateManifest(func(m *Manifest) {
+	c.updateManifest(func(m *store.Manifest) {
 		m.Status = status
 		m.Error = err.Error()
 		now := time.Now().UTC()
@@ -304,7 +306,7 @@ func (c *campaign) setupFailed(ctx context.Context, err error) error {
 		c.log.Error("writing campaign.json", "err", werr)
 	}
 	// The report of a run that could not start still says why.
-	if rerr := reports.WriteRun(c.runDir); rerr != nil {
+	if rerr := report.WriteRun(c.runDir); rerr != nil {
 		c.log.Warn("writing the report", "err", rerr)
 	}
 	return err
@@ -315,7 +317,7 @@ func NewSeed() int64 { return time.Now().UnixNano()%1_000_000_000 + 1 }
 
 // versions is the build of this binary plus the revision of the source
 // tree raftd is built from.
-func (c *campaign) versions() Versions {
+func (c *campaign) versions() store.Versions {
 	v := BuildVersions()
 	v.SourceRevision = gitRevision(sourceRoot())
 	return v
@@ -369,4 +371,14 @@ func clusterLabel(name, stamp string) string {
 		}
 	}
 	return string(b)
+}
+
+// describeSystem is campaign.json's "system": what the system under test is.
+func (c *campaign) describeSystem() json.RawMessage {
+	b, err := json.Marshal(system.Describe(c.sys))
+	if err != nil {
+		c.log.Warn("describing the system under test", "err", err)
+		return nil
+	}
+	return b
 }

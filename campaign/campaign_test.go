@@ -14,6 +14,7 @@ import (
 
 	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/store"
 )
 
 // processOptions is a short campaign on the process runtime: no Docker
@@ -71,7 +72,7 @@ func TestCampaignProcessCorrectRaftdIsValid(t *testing.T) {
 		t.Fatalf("campaign could not run: %v", err)
 	}
 	m := readManifest(t, out.RunDir)
-	if m.Status != StatusComplete || out.Result == nil || out.Result.Valid != check.Valid {
+	if m.Status != store.StatusComplete || out.Result == nil || out.Result.Valid != check.Valid {
 		t.Fatalf("status %s, error %q, result %+v", m.Status, m.Error, out.Result)
 	}
 	if out.ExitCode() != 0 {
@@ -92,7 +93,7 @@ func TestCampaignProcessCorrectRaftdIsValid(t *testing.T) {
 	}
 
 	// The history holds nemesis events of both kinds, each start with an end.
-	events, err := history.ReadFile(filepath.Join(out.RunDir, HistoryFile))
+	events, err := history.ReadFile(filepath.Join(out.RunDir, store.HistoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestCampaignInterruptedStillHealsAndChecks(t *testing.T) {
 		t.Fatalf("campaign could not run: %v", err)
 	}
 	m := readManifest(t, out.RunDir)
-	if m.Status != StatusInterrupted {
+	if m.Status != store.StatusInterrupted {
 		t.Fatalf("status %q, want interrupted", m.Status)
 	}
 	if out.Result == nil || out.Result.Valid != check.Valid {
@@ -176,7 +177,7 @@ func TestCampaignInterruptedStillHealsAndChecks(t *testing.T) {
 	if runningAt == 0 || m.EndedAt == nil || m.EndedAt.Sub(m.StartedAt.Add(runningAt)) >= o.Duration {
 		t.Fatalf("interrupt did not end the run early: started %v, running after %v, ended %v", m.StartedAt, runningAt, m.EndedAt)
 	}
-	for _, f := range []string{ResultsFile, "report.html", filepath.Join(NodesDir, "n1.log")} {
+	for _, f := range []string{store.ResultsFile, "report.html", filepath.Join(store.NodesDir, "n1.log")} {
 		if _, err := os.Stat(filepath.Join(out.RunDir, f)); err != nil {
 			t.Errorf("%s missing after interrupt: %v", f, err)
 		}
@@ -209,24 +210,30 @@ func TestRunRefusesBadOptionsBeforeCreatingAnything(t *testing.T) {
 	}
 }
 
-func readManifest(t *testing.T, runDir string) Manifest {
+func readManifest(t *testing.T, runDir string) store.Manifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(runDir, ManifestFile))
+	m, err := store.ReadManifest(runDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("campaign.json: %v", err)
+	if m.FormatVersion != store.FormatVersion {
+		t.Errorf("campaign.json format_version %d, want %d", m.FormatVersion, store.FormatVersion)
 	}
-	return m
+	return *m
 }
 
 // assertRunDir checks the store layout of DESIGN.md.
-func assertRunDir(t *testing.T, o Options, out *Outcome, m Manifest) {
+func assertRunDir(t *testing.T, o Options, out *Outcome, m store.Manifest) {
 	t.Helper()
-	if m.Seed != o.Seed || m.Options.Seed != o.Seed || m.Runtime != "process" || len(m.Nodes) != o.Nodes {
-		t.Errorf("manifest: seed %d/%d runtime %q nodes %v", m.Seed, m.Options.Seed, m.Runtime, m.Nodes)
+	var recorded Options
+	if err := json.Unmarshal(m.Options, &recorded); err != nil {
+		t.Errorf("manifest options: %v", err)
+	}
+	if me := store.Self(); m.Owner == nil || m.Owner.Host != me.Host || m.Owner.PID != me.PID || !m.Owner.Start.Equal(me.Start) {
+		t.Errorf("manifest owner %+v, want this process %+v", m.Owner, store.Self())
+	}
+	if m.Seed != o.Seed || recorded.Seed != o.Seed || m.Runtime != "process" || len(m.Nodes) != o.Nodes {
+		t.Errorf("manifest: seed %d/%d runtime %q nodes %v", m.Seed, recorded.Seed, m.Runtime, m.Nodes)
 	}
 	if !strings.Contains(m.Reproduce, "--seed "+itoa(o.Seed)) || m.Versions.Go == "" || m.EndedAt == nil {
 		t.Errorf("manifest: reproduce %q versions %+v ended %v", m.Reproduce, m.Versions, m.EndedAt)
@@ -234,18 +241,18 @@ func assertRunDir(t *testing.T, o Options, out *Outcome, m Manifest) {
 	if m.FirstOpNs <= 0 {
 		t.Errorf("first operation time not recorded")
 	}
-	for _, f := range []string{HistoryFile, ResultsFile, "report.html", "junit.xml", "campaign.log"} {
+	for _, f := range []string{store.HistoryFile, store.ResultsFile, "report.html", "junit.xml", "campaign.log"} {
 		if st, err := os.Stat(filepath.Join(out.RunDir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
 	}
 	for _, id := range m.Nodes {
-		if _, err := os.Stat(filepath.Join(out.RunDir, NodesDir, id+".log")); err != nil {
+		if _, err := os.Stat(filepath.Join(out.RunDir, store.NodesDir, id+".log")); err != nil {
 			t.Errorf("node log of %s not collected: %v", id, err)
 		}
 	}
 	// status.jsonl: parseable lines, and some node said it leads.
-	f, err := os.Open(filepath.Join(out.RunDir, NodesDir, StatusFile))
+	f, err := os.Open(filepath.Join(out.RunDir, store.NodesDir, store.StatusFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +260,7 @@ func assertRunDir(t *testing.T, o Options, out *Outcome, m Manifest) {
 	lines, leaders := 0, 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var l StatusLine
+		var l store.StatusLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("status.jsonl line %d: %v", lines+1, err)
 		}
@@ -265,7 +272,7 @@ func assertRunDir(t *testing.T, o Options, out *Outcome, m Manifest) {
 	if lines == 0 || leaders == 0 {
 		t.Errorf("status.jsonl: %d lines, %d leader lines", lines, leaders)
 	}
-	target, err := os.Readlink(filepath.Join(o.Store, LatestLink))
+	target, err := os.Readlink(filepath.Join(o.Store, store.LatestLink))
 	if err != nil || filepath.Join(o.Store, target) != out.RunDir {
 		t.Errorf("store/latest -> %q (%v), want %s", target, err, out.RunDir)
 	}

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
 	"github.com/faultline/faultline/sut/system"
 )
@@ -92,12 +93,19 @@ func DefaultOptions() Options {
 	}
 }
 
-// Limits that keep a campaign within what one machine can host.
+// Limits that keep a campaign within what one machine can host (and
+// within what a person means: a 1 ms campaign or a 1 ns fault interval is a
+// typo). The serve form shows the same bounds.
 const (
 	MinNodes       = 3 // the nemesis keeps at least three voters
 	MaxNodes       = 15
 	MaxKeys        = 100000
 	MaxConcurrency = 1000
+	MaxRate        = 100000 // operations per second
+	MinDuration    = time.Second
+	MaxDuration    = 24 * time.Hour
+	MinInterval    = 100 * time.Millisecond
+	MaxInterval    = time.Hour
 )
 
 // safeName is a run name that is one safe directory name ('+' and ',' are
@@ -118,17 +126,26 @@ func (o Options) CampaignName() string {
 	return n
 }
 
-// normalized fills the options a form may leave empty (runtime, nemesis,
-// read mode) with their defaults.
-func (o Options) normalized() Options {
+// Normalized fills the options a form may leave empty (system, runtime,
+// nemesis, read mode) with their defaults and writes a nemesis list in its
+// canonical form (" kill , partition,kill" is "partition,kill"), so the
+// run's name and record do not depend on how the list was typed. Run
+// normalizes.
+func (o Options) Normalized() Options {
 	if o.System == "" {
 		o.System = DefaultSystem
 	}
 	if o.Runtime == "" {
 		o.Runtime = DefaultRuntime
 	}
+	o.Nemesis = strings.TrimSpace(o.Nemesis)
 	if o.Nemesis == "" {
 		o.Nemesis = DefaultNemesis
+	}
+	if o.Nemesis != "all" && o.Nemesis != "none" {
+		if sel, err := nemesis.ParseSelection(o.Nemesis); err == nil && len(sel.Kinds) > 0 {
+			o.Nemesis = sel.String()
+		}
 	}
 	if o.ReadMode == "" {
 		o.ReadMode = DefaultReadMode
@@ -136,79 +153,119 @@ func (o Options) normalized() Options {
 	return o
 }
 
-// Validate checks every option and names the flag of the first bad one.
-// Empty runtime, nemesis and read mode mean their defaults. It does not ask
-// a runtime whether it is available; Run does.
+// Validate checks every option and returns a *FieldError naming the first
+// bad one. It is the only validation of campaign settings: `checker run`,
+// the serve form and the launch API all call it. Empty runtime, nemesis and
+// read mode mean their defaults. It does not ask a runtime whether it is
+// available; Run does.
 func (o Options) Validate() error {
-	o = o.normalized()
+	o = o.Normalized()
 	switch o.Runtime {
 	case "auto", "docker", "process":
 	default:
-		return fmt.Errorf("--runtime must be auto, docker or process, got %q", o.Runtime)
+		return fieldErr("runtime", "must be auto, docker or process, got %q", o.Runtime)
 	}
 	if o.Nodes < MinNodes || o.Nodes > MaxNodes {
-		return fmt.Errorf("--nodes must be between %d and %d, got %d", MinNodes, MaxNodes, o.Nodes)
+		return fieldErr("nodes", "must be between %d and %d, got %d", MinNodes, MaxNodes, o.Nodes)
 	}
-	if o.Duration <= 0 {
-		return fmt.Errorf("--duration must be positive, got %s", o.Duration)
+	if o.Duration < MinDuration || o.Duration > MaxDuration {
+		return fieldErr("duration", "must be between %s and %s, got %s", MinDuration, MaxDuration, o.Duration)
 	}
 	switch o.Workload {
 	case "register", "set", "append":
 	default:
-		return fmt.Errorf("--workload must be register, set or append, got %q", o.Workload)
+		return fieldErr("workload", "must be register, set or append, got %q", o.Workload)
 	}
 	if o.Concurrency < 1 || o.Concurrency > MaxConcurrency {
-		return fmt.Errorf("--concurrency must be between 1 and %d, got %d", MaxConcurrency, o.Concurrency)
+		return fieldErr("concurrency", "must be between 1 and %d, got %d", MaxConcurrency, o.Concurrency)
 	}
-	if o.Rate < 0 {
-		return fmt.Errorf("--rate must be >= 0 (0 = unlimited), got %g", o.Rate)
+	if o.Rate < 0 || o.Rate > MaxRate || math.IsNaN(o.Rate) {
+		return fieldErr("rate", "must be between 0 (unlimited) and %d operations per second, got %g", MaxRate, o.Rate)
 	}
 	if o.Keys < 1 || o.Keys > MaxKeys {
-		return fmt.Errorf("--keys must be between 1 and %d, got %d", MaxKeys, o.Keys)
+		return fieldErr("keys", "must be between 1 and %d, got %d", MaxKeys, o.Keys)
 	}
 	if _, err := nemesis.ParseKinds(o.Nemesis); err != nil {
-		return err
+		return fieldErr("nemesis", "%s", strings.TrimPrefix(err.Error(), "--nemesis "))
 	}
-	if o.Nemesis != "none" && o.Interval <= 0 {
-		return fmt.Errorf("--interval must be positive, got %s", o.Interval)
+	if o.Nemesis != "none" && (o.Interval < MinInterval || o.Interval > MaxInterval) {
+		return fieldErr("interval", "must be between %s and %s, got %s", MinInterval, MaxInterval, o.Interval)
+	}
+	if o.Seed < 0 {
+		return fieldErr("seed", "must be 0 (pick one) or positive, got %d", o.Seed)
 	}
 	sys, err := o.SystemUnderTest()
 	if err != nil {
-		return err
+		return flagErr(err)
 	}
 	if stale := sys.StaleReadMode(); o.Read != "" && o.Read != stale {
-		return fmt.Errorf("--read must be empty (linearizable reads) or %s for system %s, got %q", orNone(stale), sys.Name(), o.Read)
+		return fieldErr("read", "must be empty (linearizable reads) or %s for system %s, got %q", orNone(stale), sys.Name(), o.Read)
 	}
 	switch o.ReadMode {
 	case "readindex", "lease", "log":
 	default:
-		return fmt.Errorf("--read-mode must be readindex, lease or log, got %q", o.ReadMode)
+		return fieldErr("read_mode", "must be readindex, lease or log, got %q", o.ReadMode)
 	}
 	if _, err := bugs.Parse(o.Bugs); err != nil {
-		return fmt.Errorf("--bug: %w", err)
+		return fieldErr("bugs", "%v", err)
 	}
 	if strings.TrimSpace(o.Store) == "" {
-		return fmt.Errorf("--store must name a directory")
+		return fieldErr("store", "must name a directory")
 	}
-	if o.Name != "" && (!safeName.MatchString(o.Name) || o.Name == "latest") {
-		return fmt.Errorf("--name %q: use 1-100 letters, digits, '.', '_', '+', ',' or '-', starting with a letter or digit, and not \"latest\"", o.Name)
+	if o.Name != "" && (!safeName.MatchString(o.Name) || store.ReservedName(o.Name)) {
+		return fieldErr("name", "%q: use 1-100 letters, digits, '.', '_', '+', ',' or '-', starting with a letter or digit, and not \"latest\" or \"sweeps\"", o.Name)
 	}
 	if o.CheckTimeout <= 0 {
-		return fmt.Errorf("--check-timeout must be positive, got %s", o.CheckTimeout)
+		return fieldErr("check_timeout", "must be positive, got %s", o.CheckTimeout)
 	}
 	if o.RecoveryTimeout <= 0 {
-		return fmt.Errorf("--recovery-timeout must be positive, got %s", o.RecoveryTimeout)
+		return fieldErr("recovery_timeout", "must be positive, got %s", o.RecoveryTimeout)
 	}
 	if o.RequestTimeout <= 0 {
-		return fmt.Errorf("--request-timeout must be positive, got %s", o.RequestTimeout)
+		return fieldErr("request_timeout", "must be positive, got %s", o.RequestTimeout)
 	}
 	if o.MaxClockDrift < 0 || o.MaxClockDrift >= 1 {
-		return fmt.Errorf("--max-clock-drift must be in [0, 1), got %g", o.MaxClockDrift)
+		return fieldErr("max_clock_drift", "must be in [0, 1), got %g", o.MaxClockDrift)
 	}
 	if o.SnapshotEvery < 0 {
-		return fmt.Errorf("--snapshot-every must be >= 0 (0 = raftd's default), got %d", o.SnapshotEvery)
+		return fieldErr("snapshot_every", "must be >= 0 (0 = raftd's default), got %d", o.SnapshotEvery)
 	}
 	return nil
+}
+
+// FieldError is a bad option. Field is the option's name in JSON (the
+// "options" object of campaign.json, the launch API and form); Error names
+// the command-line flag, e.g. "--nodes must be between 3 and 15, got 1".
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	flag := "--" + strings.ReplaceAll(e.Field, "_", "-")
+	if e.Field == "bugs" {
+		flag = "--bug"
+	}
+	if strings.HasPrefix(e.Msg, "must") {
+		return flag + " " + e.Msg
+	}
+	return flag + ": " + e.Msg
+}
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// flagErr turns an error that starts with the flag at fault ("--system must
+// be ...", "--system-args: ...") into a *FieldError for that option.
+func flagErr(err error) *FieldError {
+	msg := err.Error()
+	flag, rest, ok := strings.Cut(strings.TrimPrefix(msg, "--"), " ")
+	if !ok || !strings.HasPrefix(msg, "--") {
+		return &FieldError{Field: "options", Msg: msg}
+	}
+	flag = strings.TrimSuffix(flag, ":")
+	return &FieldError{Field: strings.ReplaceAll(flag, "-", "_"), Msg: rest}
 }
 
 // ReproduceArgs is the `checker run` command line (program name excluded)
@@ -252,7 +309,7 @@ func (o Options) ReproduceArgs() []string {
 // SystemUnderTest is the system the options name, with raftd's settings.
 func (o Options) SystemUnderTest() (system.System, error) {
 	return system.New(system.Config{
-		Name: o.normalized().System,
+		Name: o.Normalized().System,
 		Raftd: system.RaftdOptions{
 			ReadMode:      o.ReadMode,
 			Bugs:          o.Bugs,
@@ -292,27 +349,32 @@ func shellQuote(s string) string {
 // `checker run --replay RUN_DIR` starts from). The recorded seed is the one
 // the run actually used.
 func LoadOptions(runDir string) (Options, error) {
-	path := filepath.Join(runDir, ManifestFile)
-	b, err := os.ReadFile(path)
+	path := filepath.Join(runDir, store.ManifestFile)
+	m, err := store.ReadManifest(runDir)
 	if err != nil {
 		return Options{}, fmt.Errorf("replay: %w", err)
 	}
-	var m struct {
-		Options *Options `json:"options"`
-		Seed    *int64   `json:"seed"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return Options{}, fmt.Errorf("replay: %s: %w", path, err)
-	}
-	if m.Options == nil {
+	if len(m.Options) == 0 || string(m.Options) == "null" {
 		return Options{}, fmt.Errorf("replay: %s: no \"options\" object", path)
 	}
-	o := *m.Options
-	if m.Seed != nil && o.Seed == 0 {
-		o.Seed = *m.Seed
+	var o Options
+	if err := json.Unmarshal(m.Options, &o); err != nil {
+		return Options{}, fmt.Errorf("replay: %s: options: %w", path, err)
+	}
+	if o.Seed == 0 {
+		o.Seed = m.Seed
 	}
 	if err := o.Validate(); err != nil {
 		return Options{}, fmt.Errorf("replay: %s: recorded options are not valid: %w", path, err)
 	}
 	return o, nil
+}
+
+// manifestJSON is o as campaign.json's "options" object.
+func (o Options) manifestJSON() json.RawMessage {
+	b, err := json.Marshal(o)
+	if err != nil {
+		panic(fmt.Sprintf("campaign options do not encode: %v", err)) // only plain fields: cannot happen
+	}
+	return b
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/store"
 )
 
 func TestDefaultOptionsAreValid(t *testing.T) {
@@ -111,7 +113,7 @@ func TestLoadOptionsRoundTrip(t *testing.T) {
 	o := DefaultOptions()
 	o.Seed, o.Nodes, o.Duration, o.Nemesis, o.Bugs = 7, 3, 12*time.Second, "partition,kill", []string{"ack-before-commit"}
 	o.Rate, o.MaxClockDrift, o.SnapshotEvery, o.Read = 250.5, 0.05, 100, "local"
-	if err := writeJSONAtomic(filepath.Join(dir, ManifestFile), Manifest{Name: "x", Seed: o.Seed, Options: o}); err != nil {
+	if err := store.WriteManifest(dir, store.Manifest{Name: "x", Seed: o.Seed, Options: o.manifestJSON()}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadOptions(dir)
@@ -122,7 +124,7 @@ func TestLoadOptionsRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed options:\n got %+v\nwant %+v", got, o)
 	}
 	// Durations are recorded in ns, as reports expect.
-	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, _ := os.ReadFile(filepath.Join(dir, store.ManifestFile))
 	var raw struct {
 		Options map[string]any `json:"options"`
 	}
@@ -136,10 +138,10 @@ func TestLoadOptionsRoundTrip(t *testing.T) {
 
 func TestLoadOptionsErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := LoadOptions(dir); err == nil || !strings.Contains(err.Error(), ManifestFile) {
+	if _, err := LoadOptions(dir); err == nil || !strings.Contains(err.Error(), store.ManifestFile) {
 		t.Fatalf("missing campaign.json: %v", err)
 	}
-	path := filepath.Join(dir, ManifestFile)
+	path := filepath.Join(dir, store.ManifestFile)
 	os.WriteFile(path, []byte(`{"options": {"nodes": 5,`), 0o644)
 	if _, err := LoadOptions(dir); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("broken campaign.json: %v", err)
@@ -150,7 +152,9 @@ func TestLoadOptionsErrors(t *testing.T) {
 	}
 	bad := DefaultOptions()
 	bad.Workload = "queue"
-	writeJSONAtomic(path, Manifest{Options: bad})
+	if err := store.WriteManifest(dir, store.Manifest{Options: bad.manifestJSON()}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := LoadOptions(dir); err == nil || !strings.Contains(err.Error(), "--workload") {
 		t.Fatalf("invalid recorded options: %v", err)
 	}

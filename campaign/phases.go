@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/faultline/faultline/check"
-	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/workload"
 )
 
 // runPhase runs the workload and the nemesis side by side for --duration.
-// It returns the campaign status and, for StatusError, why.
+// It returns the campaign status and, for store.StatusError, why.
 func (c *campaign) runPhase(ctx context.Context) (string, error) {
 	runCtx, cancel := context.WithTimeout(ctx, c.opt.Duration)
 	defer cancel()
@@ -55,12 +54,12 @@ func (c *campaign) runPhase(ctx context.Context) (string, error) {
 	case len(errs) > 0:
 		err := errors.Join(errs...)
 		c.log.Error("campaign failed while running; healing and checking what was recorded", "err", err)
-		return StatusError, err
+		return store.StatusError, err
 	case ctx.Err() != nil:
 		c.log.Warn("campaign interrupted; healing and checking what was recorded")
-		return StatusInterrupted, nil
+		return store.StatusInterrupted, nil
 	}
-	return StatusComplete, nil
+	return store.StatusComplete, nil
 }
 
 // finish heals, waits for recovery, reads every key once more and closes
@@ -72,7 +71,7 @@ func (c *campaign) finish(ctx context.Context, stopPoller func()) {
 	hctx, cancel := context.WithTimeout(base, healTimeout)
 	if err := guard("heal", func() error { return c.nem.HealAll(hctx) }); err != nil {
 		c.log.Error("healing failed; closing the cluster heals what remains", "err", err)
-		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "heal: "+err.Error()) })
+		c.updateManifest(func(m *store.Manifest) { m.Error = joinMsg(m.Error, "heal: "+err.Error()) })
 	}
 	cancel()
 
@@ -80,7 +79,7 @@ func (c *campaign) finish(ctx context.Context, stopPoller func()) {
 	rctx, cancel := context.WithTimeout(base, c.opt.RecoveryTimeout+5*time.Second)
 	if err := guard("recovery", func() error { return nemesis.WaitRecovery(rctx, c.env, c.opt.RecoveryTimeout) }); err != nil {
 		c.log.Warn("cluster did not recover; final reads may fail", "bound", c.opt.RecoveryTimeout, "err", err)
-		c.updateManifest(func(m *Manifest) { m.Recovery = err.Error() })
+		c.updateManifest(func(m *store.Manifest) { m.Recovery = err.Error() })
 	} else {
 		c.log.Info("cluster recovered")
 	}
@@ -91,7 +90,7 @@ func (c *campaign) finish(ctx context.Context, stopPoller func()) {
 	addrs := func() map[string]string { return clusterAddrs(c.cluster) }
 	if err := guard("final reads", func() error { return workload.FinalReads(fctx, c.wcfg, addrs, c.rec) }); err != nil {
 		c.log.Warn("final reads incomplete; lost commits may go unnoticed", "err", err)
-		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "final reads: "+err.Error()) })
+		c.updateManifest(func(m *store.Manifest) { m.Error = joinMsg(m.Error, "final reads: "+err.Error()) })
 	}
 	cancel()
 
@@ -119,7 +118,7 @@ func (c *campaign) closeCluster() {
 	defer cancel()
 	if err := c.cluster.Close(ctx); err != nil {
 		c.log.Error("closing the cluster; run `checker gc` to remove leftovers", "err", err)
-		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "close: "+err.Error()) })
+		c.updateManifest(func(m *store.Manifest) { m.Error = joinMsg(m.Error, "close: "+err.Error()) })
 	}
 }
 
@@ -129,28 +128,17 @@ func (c *campaign) checkHistory(out *Outcome) {
 	if err := c.rec.Close(); err != nil {
 		c.log.Error("closing history.jsonl", "err", err)
 	}
-	events, err := history.ReadFile(filepath.Join(c.runDir, HistoryFile))
+	// Whatever was read is still checked: nothing recorded is lost.
+	res, _, err := CheckRun(c.runDir, check.Options{Workload: c.opt.Workload, Timeout: c.opt.CheckTimeout}, true)
 	if err != nil {
-		// Whatever was read is still checked: nothing recorded is lost.
 		out.CheckErr = err
-		c.log.Error("history.jsonl is not well formed; checking the readable part", "err", err)
-		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "history: "+err.Error()) })
+		c.log.Error("checking the history", "err", err)
+		c.updateManifest(func(m *store.Manifest) { m.Error = joinMsg(m.Error, "check: "+err.Error()) })
 	}
-	copt := check.Options{Workload: c.opt.Workload, Timeout: c.opt.CheckTimeout}
-	res, err := check.Check(events, copt)
-	if err != nil {
-		out.CheckErr = errors.Join(out.CheckErr, err)
-		c.log.Error("check failed", "err", err)
-		c.updateManifest(func(m *Manifest) { m.Error = joinMsg(m.Error, "check: "+err.Error()) })
+	if res == nil {
 		return
 	}
 	out.Result = res
-	if err := check.WriteResults(filepath.Join(c.runDir, ResultsFile), res); err != nil {
-		c.log.Error("writing results.json", "err", err)
-	}
-	if err := check.WriteKeyViews(c.runDir, events, res, copt); err != nil {
-		c.log.Warn("writing key views", "err", err)
-	}
 	c.log.Info("checked", "verdict", res.Valid.String(), "anomalies", len(res.Anomalies), "ops", res.Stats.Ops)
 }
 

@@ -3,6 +3,8 @@ package campaign
 import (
 	"fmt"
 	"time"
+
+	"github.com/faultline/faultline/store"
 )
 
 // Phases of a campaign, in order. Finishing phases (healing onwards) run on
@@ -49,8 +51,8 @@ func (c *campaign) setPhase(p string) {
 	c.phaseMu.Lock()
 	c.phase = p
 	c.phaseMu.Unlock()
-	c.updateManifest(func(m *Manifest) {
-		m.Phases = append(m.Phases, PhaseMark{Phase: p, AtNs: int64(time.Since(c.started))})
+	c.updateManifest(func(m *store.Manifest) {
+		m.Phases = append(m.Phases, store.PhaseMark{Phase: p, AtNs: int64(time.Since(c.started))})
 	})
 	c.log.Debug("phase", "phase", p)
 	c.report()
@@ -86,17 +88,17 @@ func (c *campaign) startProgress() (stop func()) {
 func (c *campaign) report() {
 	c.phaseMu.Lock()
 	defer c.phaseMu.Unlock()
-	if c.counter == nil {
+	if c.rec == nil {
 		return
 	}
-	c.counter.poll()
-	if c.firstOpAt == 0 && c.counter.FirstInvoke >= 0 {
-		c.firstOpAt = c.counter.FirstInvoke + int64(c.rec.Start().Sub(c.started))
-		c.updateManifest(func(m *Manifest) { m.FirstOpNs = c.firstOpAt })
+	counts := c.rec.Counts()
+	if c.firstOpAt == 0 && counts.FirstInvoke >= 0 {
+		c.firstOpAt = counts.FirstInvoke + int64(c.rec.Start().Sub(c.started))
+		c.updateManifest(func(m *store.Manifest) { m.FirstOpNs = c.firstOpAt })
 		c.log.Info(fmt.Sprintf("first operation at %.2f s", time.Duration(c.firstOpAt).Seconds()))
 	}
 	s := Snapshot{RunDir: c.runDir, Phase: c.phase, Total: c.opt.Duration,
-		Ok: c.counter.Ok, Fail: c.counter.Fail, Info: c.counter.Info}
+		Ok: counts.Ok, Fail: counts.Fail, Info: counts.Info}
 	if !c.runStart.IsZero() {
 		s.Elapsed = min(time.Since(c.runStart), c.opt.Duration)
 	}

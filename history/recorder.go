@@ -12,13 +12,48 @@ import (
 // Recorder streams events to history.jsonl as a campaign runs. Every event is
 // written and flushed as one line, so a crash leaves a readable prefix. It is
 // safe for concurrent use, and its clock is the campaign's one monotonic clock.
+// It counts what it records (Counts), so progress displays never re-read
+// the file.
 type Recorder struct {
-	mu    sync.Mutex
-	start time.Time
-	f     *os.File
-	w     *bufio.Writer
-	n     int
-	err   error
+	mu     sync.Mutex
+	start  time.Time
+	f      *os.File
+	w      *bufio.Writer
+	n      int
+	counts Counts
+	err    error
+}
+
+// Counts are the events a Recorder has written so far, by kind.
+type Counts struct {
+	Events int // every line, nemesis events included
+	// Client invocations and completions.
+	Invoke, Ok, Fail, Info int
+	Nemesis                int // nemesis events
+	// FirstInvoke is the time of the first client invocation, -1 until
+	// there is one.
+	FirstInvoke int64
+}
+
+func (c *Counts) add(e Event) {
+	c.Events++
+	if e.Process.Nemesis {
+		c.Nemesis++
+		return
+	}
+	switch e.Type {
+	case Invoke:
+		if c.Invoke == 0 {
+			c.FirstInvoke = e.Time
+		}
+		c.Invoke++
+	case Ok:
+		c.Ok++
+	case Fail:
+		c.Fail++
+	case Info:
+		c.Info++
+	}
 }
 
 // NewRecorder creates (truncating) the file at path and starts the clock.
@@ -27,7 +62,7 @@ func NewRecorder(path string) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	return &Recorder{start: time.Now(), f: f, w: bufio.NewWriter(f)}, nil
+	return &Recorder{start: time.Now(), f: f, w: bufio.NewWriter(f), counts: Counts{FirstInvoke: -1}}, nil
 }
 
 // Now is the time since the campaign started, in ns, on the monotonic clock.
@@ -60,7 +95,15 @@ func (r *Recorder) Record(e Event) (Event, int, error) {
 		return e, -1, r.err
 	}
 	r.n++
+	r.counts.add(e)
 	return e, r.n - 1, nil
+}
+
+// Counts are the events recorded so far, by kind.
+func (r *Recorder) Counts() Counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts
 }
 
 // Len is the number of events recorded.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/store"
 )
 
 // Verdict strings of a run (check.Verdict's, plus "none" when the campaign
@@ -87,15 +88,15 @@ func (r RunResult) Report() string {
 
 // resultOf turns what campaign.Run returned into a RunResult (not yet
 // judged). out may be nil, and err non-nil, when the campaign could not run.
-func resultOf(p PlannedRun, store string, out *campaign.Outcome, err error, elapsed time.Duration) RunResult {
+func resultOf(p PlannedRun, storeDir string, out *campaign.Outcome, err error, elapsed time.Duration) RunResult {
 	r := RunResult{
 		Role: p.Role, Bug: p.Bug, Index: p.Index, Seed: p.Options.Seed,
 		Name: p.Options.CampaignName(), Workload: p.Options.Workload, Nemesis: p.Options.Nemesis,
-		ReadMode: p.Options.ReadMode, Status: campaign.StatusError, Verdict: VerdictNone, Elapsed: elapsed,
+		ReadMode: p.Options.ReadMode, Status: store.StatusError, Verdict: VerdictNone, Elapsed: elapsed,
 	}
 	if out != nil {
 		if out.RunDir != "" {
-			if rel, rerr := filepath.Rel(store, out.RunDir); rerr == nil {
+			if rel, rerr := filepath.Rel(storeDir, out.RunDir); rerr == nil {
 				r.RunDir = filepath.ToSlash(rel)
 			}
 		}
@@ -117,7 +118,7 @@ func resultOf(p PlannedRun, store string, out *campaign.Outcome, err error, elap
 }
 
 // fillFromResult copies the counts and the first anomaly's time.
-func fillFromResult(r *RunResult, res *check.Result, m campaign.Manifest) {
+func fillFromResult(r *RunResult, res *check.Result, m store.Manifest) {
 	r.Ops, r.Ok, r.Fail, r.Info = res.Stats.Ops, res.Stats.Ok, res.Stats.Fail, res.Stats.Info
 	if r.Ops > 0 {
 		r.Availability = float64(r.Ok) / float64(r.Ops)
@@ -144,7 +145,7 @@ func fillFromResult(r *RunResult, res *check.Result, m campaign.Manifest) {
 }
 
 // phaseAt is when the campaign entered a phase, in ns since its start.
-func phaseAt(m campaign.Manifest, phase string) (int64, bool) {
+func phaseAt(m store.Manifest, phase string) (int64, bool) {
 	for _, p := range m.Phases {
 		if p.Phase == phase {
 			return p.AtNs, true

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/store"
 )
 
 // Progress hears about each campaign of a sweep as it starts and ends.
@@ -62,7 +63,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 		return nil, err
 	}
 	started := time.Now()
-	dir, err := createSweepDir(o.Store, started)
+	dir, err := store.CreateSweep(o.Store, started)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 	if err := s.write(); err != nil {
 		return nil, err
 	}
-	if err := pointLatest(o.Store, dir); err != nil {
+	if err := store.PointSweepLatest(o.Store, dir); err != nil {
 		o.Log.Warn("could not point store/sweeps/latest at the sweep", "err", err)
 	}
 
@@ -99,7 +100,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Sweep, error) {
 			m.Runtime = out.Manifest.Runtime
 		}
 		m.add(r)
-		if r.Status == campaign.StatusInterrupted && ctx.Err() != nil {
+		if r.Status == store.StatusInterrupted && ctx.Err() != nil {
 			// The campaign was cut short: it is recorded (its evidence
 			// stands) but the sweep is not complete.
 			m.stop(fmt.Sprintf("interrupted (%v)", context.Cause(ctx)))
@@ -145,8 +146,8 @@ func (m *Matrix) last(r RunResult) RunResult {
 }
 
 // runOnce runs one planned campaign and turns its outcome into a result.
-func runOnce(ctx context.Context, p PlannedRun, store string) (RunResult, *campaign.Outcome) {
+func runOnce(ctx context.Context, p PlannedRun, storeDir string) (RunResult, *campaign.Outcome) {
 	t0 := time.Now()
 	out, err := campaign.Run(ctx, p.Options, nil)
-	return resultOf(p, store, out, err, time.Since(t0)), out
+	return resultOf(p, storeDir, out, err, time.Since(t0)), out
 }

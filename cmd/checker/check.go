@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,13 +12,14 @@ import (
 	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/history"
-	"github.com/faultline/faultline/reports"
+	"github.com/faultline/faultline/report"
+	"github.com/faultline/faultline/store"
 )
 
 func checkUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: checker check [flags] RUN_DIR|history.jsonl|FILE --from jepsen|porcupine")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Re-checks a history in the DESIGN.md contract, including one written by another tool,")
+	fmt.Fprintln(w, "Re-checks a history in the docs/history.md contract, including one written by another tool,")
 	fmt.Fprintln(w, "and prints the verdict and its anomalies. Given a run directory it also rewrites")
 	fmt.Fprintln(w, "results.json, keys/ and the report there. Exit: 0 valid, 1 invalid, 2 unknown,")
 	fmt.Fprintln(w, "3 the history could not be read.")
@@ -67,27 +67,24 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return flagError(err, "check", checkUsage, stdout, stderr)
 	}
 
-	path, runDir := rest[0], ""
+	path := rest[0]
 	info, err := os.Stat(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
+	opt := check.Options{Workload: workload, Timeout: timeout}
 	if info.IsDir() && imp.from == "" {
 		if imp.reportDir != "" {
 			return flagError(fmt.Errorf("--report is for a bare history file; a run directory's report is rewritten in place"), "check", checkUsage, stdout, stderr)
 		}
-		runDir, path = path, filepath.Join(path, campaign.HistoryFile)
-		if workload == "" {
-			workload = recordedWorkload(runDir)
-		}
+		return checkRunDir(path, opt, stdout, stderr)
 	}
 	events, err := imp.readHistory(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
-	opt := check.Options{Workload: workload, Timeout: timeout}
 	res, err := check.Check(events, opt)
 	if err != nil {
 		fmt.Fprintf(stderr, "checker check: %s: %v\n", path, err)
@@ -95,19 +92,12 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	printVerdict(stdout, res, 20)
 	printLint(stdout, events, 20)
-	if runDir == "" && imp.reportDir != "" {
+	if imp.reportDir != "" {
 		if err := writeBareReport(imp.reportDir, events, res, opt); err != nil {
 			fmt.Fprintf(stderr, "checker check: --report: %v\n", err)
 			return exitCannotGo
 		}
-		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(imp.reportDir, "report.html"))
-	}
-	if runDir != "" {
-		if err := rewriteRunResults(runDir, events, res, opt); err != nil {
-			fmt.Fprintf(stderr, "checker check: %v\n", err)
-			return exitCannotGo
-		}
-		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(runDir, campaign.ResultsFile))
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(imp.reportDir, store.ReportFile))
 	}
 	return res.Valid.ExitCode()
 }
@@ -115,35 +105,31 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 // rewriteRunResults replaces results.json, keys/ and the report of a run
 // directory with those of a fresh check.
 func rewriteRunResults(runDir string, events []history.Event, res *check.Result, opt check.Options) error {
-	if err := check.WriteResults(filepath.Join(runDir, campaign.ResultsFile), res); err != nil {
+	if err := campaign.WriteCheck(runDir, events, res, opt); err != nil {
 		return err
 	}
-	// Views of keys that failed before but pass now must not linger.
-	if err := os.RemoveAll(filepath.Join(runDir, "keys")); err != nil {
-		return err
-	}
-	if err := check.WriteKeyViews(runDir, events, res, opt); err != nil {
-		return err
-	}
-	return reports.WriteRun(runDir)
+	return report.WriteRun(runDir)
 }
 
-// recordedWorkload reads the workload from a run's campaign.json ("" when
-// there is none, e.g. a directory written by another tool).
-func recordedWorkload(runDir string) string {
-	b, err := os.ReadFile(filepath.Join(runDir, campaign.ManifestFile))
+// checkRunDir re-checks a run directory as its campaign did
+// (campaign.CheckRun) and rewrites its report.
+func checkRunDir(runDir string, opt check.Options, stdout, stderr io.Writer) int {
+	res, events, err := campaign.CheckRun(runDir, opt, false)
+	if res == nil {
+		fmt.Fprintf(stderr, "checker check: %v\n", err)
+		return exitCannotGo
+	}
+	printVerdict(stdout, res, 20)
+	printLint(stdout, events, 20)
+	if err == nil {
+		err = report.WriteRun(runDir)
+	}
 	if err != nil {
-		return ""
+		fmt.Fprintf(stderr, "checker check: %v\n", err)
+		return exitCannotGo
 	}
-	var m struct {
-		Options struct {
-			Workload string `json:"workload"`
-		} `json:"options"`
-	}
-	if json.Unmarshal(b, &m) != nil {
-		return ""
-	}
-	return m.Options.Workload
+	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(runDir, store.ResultsFile))
+	return res.Valid.ExitCode()
 }
 
 // printVerdict prints the verdict, the anomaly counts and up to limit

@@ -5,18 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/faultline/faultline/campaign"
-	"github.com/faultline/faultline/reports"
+	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
 )
 
@@ -133,11 +130,11 @@ func TestReplayTakesRecordedOptionsAndOverrides(t *testing.T) {
 
 func writeManifest(t *testing.T, dir string, o campaign.Options) {
 	t.Helper()
-	b, err := json.Marshal(campaign.Manifest{Name: "x", Seed: o.Seed, Options: o})
+	b, err := json.Marshal(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, campaign.ManifestFile), b, 0o644); err != nil {
+	if err := store.WriteManifest(dir, store.Manifest{Name: "x", Seed: o.Seed, Options: b}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -202,7 +199,7 @@ func TestCheckRunDirRewritesResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, campaign.HistoryFile), b, 0o644)
+	os.WriteFile(filepath.Join(dir, store.HistoryFile), b, 0o644)
 	o := campaign.DefaultOptions()
 	o.Seed = 1
 	writeManifest(t, dir, o)
@@ -220,7 +217,7 @@ func TestCheckRunDirRewritesResults(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"anomalies"`
 	}
-	rb, err := os.ReadFile(filepath.Join(dir, campaign.ResultsFile))
+	rb, err := os.ReadFile(filepath.Join(dir, store.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,70 +281,23 @@ func TestServeBadFlags(t *testing.T) {
 	}
 }
 
-// TestServeLauncherRunsACampaign drives the launcher `checker serve` queues
-// campaigns through, on the process runtime: request in, run directory out,
-// progress forwarded.
-func TestServeLauncherRunsACampaign(t *testing.T) {
-	if testing.Short() {
-		t.Skip("campaign end-to-end: skipped with -short")
-	}
-	t.Parallel()
-	store := t.TempDir()
-	req := reports.LaunchRequest{Name: "launched", Runtime: "process", Nodes: 3, Duration: 2 * time.Second,
-		Nemesis: "none", Seed: 5, Concurrency: 2, Keys: 2}
-	if err := req.Normalize(); err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var seen []reports.LaunchProgress
-	req.Progress = func(p reports.LaunchProgress) {
-		mu.Lock()
-		defer mu.Unlock()
-		seen = append(seen, p)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	runDir, err := campaignLauncher(store, log).Launch(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(runDir, filepath.Join(store, "launched")+string(filepath.Separator)) {
-		t.Fatalf("run directory %q not in the store under the requested name", runDir)
-	}
-	o, err := campaign.LoadOptions(runDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Seed != 5 || o.Nodes != 3 || o.Runtime != "process" || o.Nemesis != "none" {
-		t.Fatalf("recorded options %+v", o)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) == 0 || seen[len(seen)-1].RunDir != runDir || seen[len(seen)-1].Phase != campaign.PhaseDone || seen[len(seen)-1].Ok == 0 {
-		t.Fatalf("progress not forwarded: %+v", seen)
-	}
-}
-
 // TestRunWithoutDockerEngineExits3 covers a campaign that cannot start: the
 // run directory still records why, and the exit code is 3.
 func TestRunWithoutDockerEngineExits3(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-	store := t.TempDir()
-	code, _, errOut := runCLI(t, "run", "--runtime", "docker", "--duration", "2s", "--store", store)
+	storeDir := t.TempDir()
+	code, _, errOut := runCLI(t, "run", "--runtime", "docker", "--duration", "2s", "--store", storeDir)
 	if code != exitCannotGo || !strings.Contains(errOut, "could not run") || !strings.Contains(errOut, "--runtime docker") {
 		t.Fatalf("exit %d, %q", code, errOut)
 	}
-	b, err := os.ReadFile(filepath.Join(store, campaign.LatestLink, campaign.ManifestFile))
+	m, err := store.ReadManifest(filepath.Join(storeDir, store.LatestLink))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m campaign.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	if m.Status != campaign.StatusError || !strings.Contains(m.Error, "docker") || m.EndedAt == nil {
+	if m.Status != store.StatusError || !strings.Contains(m.Error, "docker") || m.EndedAt == nil {
 		t.Fatalf("campaign.json: status %q error %q", m.Status, m.Error)
 	}
-	if _, err := os.Stat(filepath.Join(store, campaign.LatestLink, "report.html")); err != nil {
+	if _, err := os.Stat(filepath.Join(storeDir, store.LatestLink, store.ReportFile)); err != nil {
 		t.Errorf("no report for the failed run: %v", err)
 	}
 }

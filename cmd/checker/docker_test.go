@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/store"
 )
 
 // requireDocker skips when no Docker engine answers, and fails instead
@@ -55,22 +54,19 @@ func dockerLeftovers(t *testing.T, label string) []string {
 
 // runDockerCampaign runs `checker run` on docker and returns its exit code,
 // stdout and the run's manifest.
-func runDockerCampaign(t *testing.T, extra ...string) (int, string, campaign.Manifest) {
+func runDockerCampaign(t *testing.T, extra ...string) (int, string, store.Manifest) {
 	t.Helper()
-	store := t.TempDir()
+	storeDir := t.TempDir()
 	args := append([]string{"run", "--runtime", "docker", "--nodes", "3", "--duration", "20s",
 		"--nemesis", "partition,kill", "--interval", "3s", "--concurrency", "6", "--keys", "4",
-		"--seed", "21", "--store", store}, extra...)
+		"--seed", "21", "--store", storeDir}, extra...)
 	code, out, errOut := runCLI(t, args...)
 	t.Logf("checker %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out, tail(errOut, 3000))
-	b, err := os.ReadFile(filepath.Join(store, campaign.LatestLink, campaign.ManifestFile))
+	mp, err := store.ReadManifest(filepath.Join(storeDir, store.LatestLink))
 	if err != nil {
 		t.Fatalf("no campaign.json via store/latest: %v", err)
 	}
-	var m campaign.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := *mp
 	if m.Runtime != "docker" {
 		t.Fatalf("runtime %q", m.Runtime)
 	}

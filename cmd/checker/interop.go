@@ -12,10 +12,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/interop"
+	"github.com/faultline/faultline/store"
 )
 
 // importFlags are the flags of `checker check` that read a history another
@@ -49,7 +49,7 @@ func writeBareReport(dir string, events []history.Event, res *check.Result, opt 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeHistoryFile(filepath.Join(dir, campaign.HistoryFile), events); err != nil {
+	if err := writeHistoryFile(filepath.Join(dir, store.HistoryFile), events); err != nil {
 		return err
 	}
 	return rewriteRunResults(dir, events, res, opt)
@@ -129,7 +129,7 @@ func cmdExport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	path := rest[0]
 	if info, err := os.Stat(path); err == nil && info.IsDir() {
-		path = filepath.Join(path, campaign.HistoryFile)
+		path = filepath.Join(path, store.HistoryFile)
 	}
 	events, err := history.ReadFile(path)
 	if err != nil {

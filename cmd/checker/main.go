@@ -1,12 +1,13 @@
 // Command checker is Faultline's command line: `checker run` runs a fault
 // campaign against a raftd cluster and prints its verdict, `checker check`
-// re-checks any history in the DESIGN.md contract, `checker bugs` lists the
+// re-checks any history in the docs/history.md contract, `checker bugs` lists the
 // planted bugs, `checker gc` removes leftover containers and networks,
 // `checker serve` browses the store of runs, and `checker sweep` runs every
 // planted bug's exposure plus no-bug controls and prints the detection matrix.
 //
 // It owns flags, usage, exit codes and the terminal display only; campaigns
-// belong to package campaign, verdicts to check, reports to reports.
+// belong to package campaign, verdicts to check, reports to report, the web
+// service to serve, the files of the store to store.
 package main
 
 import (
@@ -18,7 +19,7 @@ import (
 	"syscall"
 )
 
-// Exit codes (DESIGN.md): 0 valid, 1 invalid, 2 unknown, 3 could not run.
+// Exit codes (docs/exit-codes.md): 0 valid, 1 invalid, 2 unknown, 3 could not run.
 const (
 	exitValid    = 0
 	exitInvalid  = 1

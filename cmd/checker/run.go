@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
 )
 
@@ -113,9 +114,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func printOutcome(w io.Writer, out *campaign.Outcome) {
 	m := out.Manifest
 	switch {
-	case m.Status != campaign.StatusComplete && m.Error != "":
+	case m.Status != store.StatusComplete && m.Error != "":
 		fmt.Fprintf(w, "campaign %s: %s\n", m.Status, m.Error)
-	case m.Status != campaign.StatusComplete:
+	case m.Status != store.StatusComplete:
 		fmt.Fprintf(w, "campaign %s\n", m.Status)
 	case m.Error != "":
 		fmt.Fprintf(w, "warning: %s\n", m.Error)

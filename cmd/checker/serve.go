@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/campaign"
-	"github.com/faultline/faultline/reports"
+	"github.com/faultline/faultline/serve"
 )
 
 // serveShutdownBound leaves a running campaign time to heal, read, close
@@ -31,7 +31,7 @@ func serveUsage(w io.Writer) {
 func serveFlags(store, addr *string) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(store, "store", campaign.DefaultStore, "store `directory` of runs")
-	fs.StringVar(addr, "addr", reports.DefaultAddr, "listen `host:port` (loopback by default: launching runs campaigns)")
+	fs.StringVar(addr, "addr", serve.DefaultAddr, "listen `host:port` (loopback by default: launching runs campaigns)")
 	return fs
 }
 
@@ -45,10 +45,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(err, "serve", serveUsage, stdout, stderr)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := reports.NewServer(reports.ServerOptions{
+	srv, err := serve.NewServer(serve.ServerOptions{
 		Store:  store,
 		Addr:   addr,
-		Launch: campaignLauncher(store, log),
+		Launch: true,
 		Log:    log,
 	})
 	if err != nil {
@@ -75,37 +75,4 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitCannotGo
 	}
 	return 0
-}
-
-// campaignLauncher runs a queued request as `checker run` would: the
-// request becomes run flags, parsed by the command's own flag set, so the
-// web form and the command line cannot drift apart.
-func campaignLauncher(store string, log *slog.Logger) reports.Launcher {
-	return reports.LauncherFunc(func(ctx context.Context, req reports.LaunchRequest) (string, error) {
-		o, err := parseRunOptions(append(req.Args(), "--store", store))
-		if err != nil {
-			return "", err
-		}
-		o.Log = log.With("launched", o.CampaignName())
-		var progress campaign.Progress = campaign.NoProgress{}
-		if req.Progress != nil {
-			progress = launchProgress(req.Progress)
-		}
-		out, err := campaign.Run(ctx, o, progress)
-		runDir := ""
-		if out != nil {
-			runDir = out.RunDir
-		}
-		return runDir, err
-	})
-}
-
-// launchProgress forwards campaign snapshots to the server's queue.
-type launchProgress func(reports.LaunchProgress)
-
-func (f launchProgress) Update(s campaign.Snapshot) {
-	f(reports.LaunchProgress{
-		RunDir: s.RunDir, Phase: s.Phase, Elapsed: s.Elapsed, Total: s.Total,
-		Ok: s.Ok, Fail: s.Fail, Info: s.Info, Fault: s.Fault, Leader: s.Leader,
-	})
 }

@@ -1,0 +1,13 @@
+// Package report owns what people and CI systems read after a campaign: the
+// self-contained report.html of a run (verdict, settings, anomalies in plain
+// language, a zoomable timeline, SVG plots drawn with gonum/plot, per-node
+// facts), junit.xml, and the per-key views it links.
+//
+// It reads a run directory through package store (campaign.json,
+// results.json, nodes/status.jsonl) and its own tolerant reading of
+// history.jsonl: a missing or half-written file makes a run "incomplete",
+// never a crash. It writes nothing but report.html and junit.xml into a run
+// directory. It must not touch the history's recording, the check, the
+// campaign's phases, the web service (package serve) or the system under
+// test.
+package report

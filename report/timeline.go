@@ -1,0 +1,137 @@
+package report
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+)
+
+// maxTimelineOps caps the operations embedded in a report's timeline. A
+// longer history is sampled evenly, keeping every operation named by an
+// anomaly, so a million-operation run still gives a page of a few MB.
+const maxTimelineOps = 20000
+
+// Outcome codes in the embedded timeline data (see report.js).
+var outcomeCode = map[string]int{OutcomeOk: 0, OutcomeFail: 1, OutcomeInfo: 2, OutcomePending: 3}
+
+// timelineData is embedded in report.html as JSON and drawn by report.js.
+// Operations are arrays, not objects, to keep the page small:
+// [id, row, f, key, start ms, end ms, outcome code, value, node, flagged].
+type timelineData struct {
+	Start  float64           `json:"start"` // where the default view begins
+	End    float64           `json:"end"`
+	Procs  []int             `json:"procs"`
+	Fs     []string          `json:"fs"`
+	Keys   []string          `json:"keys"`
+	Ops    [][]any           `json:"ops"`
+	Faults [][]any           `json:"faults"` // [kind, start ms, end ms, detail, healed]
+	Colors map[string]string `json:"colors"`
+	Total  int               `json:"total"`
+	Shown  int               `json:"shown"`
+}
+
+func ms(ns int64) float64 { return math.Round(float64(ns)/1e3) / 1e3 }
+
+// timelineJSON selects and encodes the operations of the timeline.
+func timelineJSON(h *History, start, end int64, flagged map[int]bool, colors map[string]string) ([]byte, int, error) {
+	keep := sampleOps(h.Ops, flagged, maxTimelineOps)
+	td := timelineData{Start: ms(start), End: ms(end), Colors: colors, Total: len(h.Ops), Shown: len(keep)}
+	rowOf := map[int]int{}
+	fIdx := map[string]int{}
+	keyIdx := map[string]int{}
+	var procs []int
+	for _, i := range keep {
+		if _, ok := rowOf[h.Ops[i].Process]; !ok {
+			rowOf[h.Ops[i].Process] = 0
+			procs = append(procs, h.Ops[i].Process)
+		}
+	}
+	sort.Ints(procs)
+	for r, p := range procs {
+		rowOf[p] = r
+	}
+	td.Procs = procs
+	index := func(m map[string]int, list *[]string, s string) int {
+		if i, ok := m[s]; ok {
+			return i
+		}
+		m[s] = len(*list)
+		*list = append(*list, s)
+		return m[s]
+	}
+	td.Ops = make([][]any, 0, len(keep))
+	for _, i := range keep {
+		op := &h.Ops[i]
+		flag := 0
+		if flagged[i] {
+			flag = 1
+		}
+		td.Ops = append(td.Ops, []any{
+			op.ID, rowOf[op.Process], index(fIdx, &td.Fs, op.F), index(keyIdx, &td.Keys, op.Key),
+			ms(op.Start), ms(op.End), outcomeCode[op.Outcome], op.Value, op.Node, flag,
+		})
+	}
+	td.Faults = make([][]any, 0, len(h.Faults))
+	for _, f := range h.Faults {
+		td.Faults = append(td.Faults, []any{f.Kind, ms(f.Start), ms(f.End), shorten(f.Detail, 200), f.Healed})
+	}
+	// json.Marshal escapes <, > and &, so the data is safe inside <script>.
+	b, err := json.Marshal(td)
+	return b, len(keep), err
+}
+
+// sampleOps returns the indexes of the operations to draw, in order: all of
+// them when they fit, else every flagged one plus an even sample of the
+// others, giving failed and unknown operations up to half the budget since
+// they are the interesting ones.
+func sampleOps(ops []Op, flagged map[int]bool, budget int) []int {
+	if len(ops) <= budget {
+		out := make([]int, len(ops))
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	nOk, nOther := 0, 0
+	for i := range ops {
+		if flagged[i] {
+			continue
+		}
+		if ops[i].Succeeded() {
+			nOk++
+		} else {
+			nOther++
+		}
+	}
+	room := max(budget-len(flagged), 0)
+	otherBudget := min(nOther, room/2)
+	okBudget := room - otherBudget
+	var out []int
+	seenOk, seenOther := 0, 0
+	for i := range ops {
+		switch {
+		case flagged[i]:
+			out = append(out, i)
+		case ops[i].Succeeded():
+			if evenPick(seenOk, nOk, okBudget) {
+				out = append(out, i)
+			}
+			seenOk++
+		default:
+			if evenPick(seenOther, nOther, otherBudget) {
+				out = append(out, i)
+			}
+			seenOther++
+		}
+	}
+	return out
+}
+
+// evenPick says whether the k-th of n items is among want picked evenly:
+// exactly min(want, n) items are picked, spread over the n.
+func evenPick(k, n, want int) bool {
+	if want >= n {
+		return true
+	}
+	return k*want/n != (k+1)*want/n
+}

@@ -1,0 +1,288 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/store"
+)
+
+// Job states.
+const (
+	JobQueued      = "queued"
+	JobRunning     = "running"
+	JobDone        = "done"
+	JobFailed      = "failed"
+	JobInterrupted = "interrupted"
+	JobCancelled   = "cancelled"
+)
+
+// maxQueued bounds the campaigns waiting to run.
+const maxQueued = 50
+
+var errQueueFull = errors.New("the campaign queue is full; try again when one has finished")
+var errShuttingDown = errors.New("the server is shutting down")
+
+// job is one launched campaign.
+type job struct {
+	id        string
+	opt       campaign.Options
+	state     string
+	queuedAt  time.Time
+	startedAt time.Time
+	endedAt   time.Time
+	runDir    string
+	err       string
+	progress  campaign.Snapshot
+}
+
+// runFunc runs one campaign: campaign.Run, except in tests of the queue.
+type runFunc func(ctx context.Context, o campaign.Options, p campaign.Progress) (*campaign.Outcome, error)
+
+// queue runs launched campaigns one at a time, in order, by calling
+// campaign.Run; their progress is what campaign.Run reports.
+type queue struct {
+	store string
+	run   runFunc
+	log   *slog.Logger
+
+	ctx    context.Context // cancelled by Shutdown: the running campaign stops
+	cancel context.CancelFunc
+	next   chan *job
+	done   chan struct{}
+
+	mu     sync.Mutex
+	seq    int
+	jobs   map[string]*job
+	order  []*job
+	closed bool
+}
+
+func newQueue(store string, run runFunc, log *slog.Logger) *queue {
+	ctx, cancel := context.WithCancel(context.Background())
+	q := &queue{
+		store: store, run: run, log: log, ctx: ctx, cancel: cancel,
+		next: make(chan *job, maxQueued), done: make(chan struct{}), jobs: map[string]*job{},
+	}
+	go q.work()
+	return q
+}
+
+// submit queues validated options.
+func (q *queue) submit(o campaign.Options) (*job, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return nil, errShuttingDown
+	}
+	q.seq++
+	j := &job{id: fmt.Sprintf("c%d", q.seq), opt: o, state: JobQueued, queuedAt: time.Now()}
+	select {
+	case q.next <- j:
+	default:
+		q.seq--
+		return nil, errQueueFull
+	}
+	q.jobs[j.id] = j
+	q.order = append(q.order, j)
+	return j, nil
+}
+
+func (q *queue) work() {
+	defer close(q.done)
+	for {
+		select {
+		case <-q.ctx.Done():
+			return
+		case j := <-q.next:
+			if q.ctx.Err() != nil {
+				return
+			}
+			q.runJob(j)
+		}
+	}
+}
+
+func (q *queue) runJob(j *job) {
+	q.mu.Lock()
+	j.state, j.startedAt = JobRunning, time.Now()
+	o := j.opt
+	q.mu.Unlock()
+	o.Log = q.log.With("launched", o.CampaignName())
+	q.log.Info("campaign starting", "job", j.id, "command", o.ReproduceCommand())
+	runDir, err := q.launch(o, progressFunc(func(s campaign.Snapshot) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		j.progress = s
+		if s.RunDir != "" {
+			j.runDir = s.RunDir
+		}
+	}))
+
+	q.mu.Lock()
+	j.endedAt = time.Now()
+	if runDir != "" {
+		j.runDir = runDir
+	}
+	switch {
+	case q.ctx.Err() != nil:
+		j.state = JobInterrupted
+		if err != nil {
+			j.err = err.Error()
+		}
+	case err != nil:
+		j.state, j.err = JobFailed, err.Error()
+	default:
+		j.state = JobDone
+	}
+	state, dir := j.state, j.runDir
+	q.mu.Unlock()
+	if _, ok := runIDOf(q.store, dir); ok && state == JobInterrupted {
+		// The campaign should have marked its run itself; make sure a run
+		// left "running" does not look alive forever.
+		if err := store.MarkInterrupted(dir, "checker serve stopped while the campaign ran"); err != nil {
+			q.log.Warn("marking run interrupted", "run", dir, "err", err)
+		}
+	}
+	q.log.Info("campaign finished", "job", j.id, "state", state, "run", dir)
+}
+
+// progressFunc adapts a function to campaign.Progress.
+type progressFunc func(campaign.Snapshot)
+
+func (f progressFunc) Update(s campaign.Snapshot) { f(s) }
+
+// launch runs the campaign, turning a panic into an error so that one bad
+// campaign does not take the server down.
+func (q *queue) launch(o campaign.Options, p campaign.Progress) (runDir string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("campaign panicked: %v", r)
+		}
+	}()
+	out, err := q.run(q.ctx, o, p)
+	if out != nil {
+		runDir = out.RunDir
+	}
+	return runDir, err
+}
+
+// shutdown cancels the running campaign, drops the queued ones and waits for
+// the running one to return (or ctx to expire).
+func (q *queue) shutdown(ctx context.Context) error {
+	q.mu.Lock()
+	q.closed = true
+	for _, j := range q.order {
+		if j.state == JobQueued {
+			j.state, j.endedAt = JobCancelled, time.Now()
+		}
+	}
+	q.mu.Unlock()
+	q.cancel()
+	select {
+	case <-q.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the running campaign to stop: %w", ctx.Err())
+	}
+}
+
+// JobView is a launched campaign as the API shows it.
+type JobView struct {
+	ID        string           `json:"id"`
+	State     string           `json:"state"`
+	Position  int              `json:"position,omitempty"` // 1 = next to run
+	Command   string           `json:"command"`
+	Options   campaign.Options `json:"options"`
+	QueuedAt  time.Time        `json:"queued_at"`
+	StartedAt *time.Time       `json:"started_at,omitempty"`
+	EndedAt   *time.Time       `json:"ended_at,omitempty"`
+	RunID     string           `json:"run_id,omitempty"`
+	ReportURL string           `json:"report_url,omitempty"`
+	Verdict   string           `json:"verdict,omitempty"`
+	Progress  progressView     `json:"progress"`
+	Error     string           `json:"error,omitempty"`
+	URL       string           `json:"url"`
+}
+
+type progressView struct {
+	Phase   string  `json:"phase,omitempty"`
+	Elapsed float64 `json:"elapsed_s"`
+	Total   float64 `json:"total_s"`
+	Percent float64 `json:"percent"`
+	Ok      int     `json:"ok"`
+	Fail    int     `json:"fail"`
+	Info    int     `json:"info"`
+	Fault   string  `json:"fault,omitempty"`
+	Leader  string  `json:"leader,omitempty"`
+}
+
+// view snapshots a job.
+func (q *queue) view(id string) (JobView, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	j, ok := q.jobs[id]
+	if !ok {
+		return JobView{}, false
+	}
+	return q.viewLocked(j), true
+}
+
+func (q *queue) list() []JobView {
+	q.mu.Lock()
+	jobs := append([]*job(nil), q.order...)
+	q.mu.Unlock()
+	out := make([]JobView, 0, len(jobs))
+	for i := len(jobs) - 1; i >= 0; i-- {
+		if v, ok := q.view(jobs[i].id); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (q *queue) viewLocked(j *job) JobView {
+	v := JobView{ID: j.id, State: j.state, Command: j.opt.ReproduceCommand(), Options: j.opt, QueuedAt: j.queuedAt, Error: j.err,
+		URL: "/campaigns/" + j.id}
+	if j.state == JobQueued {
+		for _, o := range q.order {
+			if o.state == JobQueued {
+				v.Position++
+			}
+			if o == j {
+				break
+			}
+		}
+	}
+	if !j.startedAt.IsZero() {
+		t := j.startedAt
+		v.StartedAt = &t
+	}
+	if !j.endedAt.IsZero() {
+		t := j.endedAt
+		v.EndedAt = &t
+	}
+	if id, ok := runIDOf(q.store, j.runDir); ok {
+		v.RunID = id
+		v.ReportURL = runURL(id)
+	}
+	p := j.progress
+	pv := progressView{Phase: p.Phase, Elapsed: p.Elapsed.Seconds(), Total: p.Total.Seconds(), Ok: p.Ok, Fail: p.Fail, Info: p.Info,
+		Fault: p.Fault, Leader: p.Leader}
+	if pv.Total == 0 {
+		pv.Total = j.opt.Duration.Seconds()
+	}
+	if pv.Total > 0 {
+		pv.Percent = min(100, 100*pv.Elapsed/pv.Total)
+	}
+	if j.state == JobDone {
+		pv.Percent = 100
+	}
+	v.Progress = pv
+	return v
+}
