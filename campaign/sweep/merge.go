@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/faultline/faultline/store"
 )
 
 // shardSweep is one sweep read for a merge: its matrix and the store its
@@ -54,7 +56,7 @@ func keyOf(role, bug string, index int) runKey { return runKey{role, bug, index}
 // from one sweep's flags (only --shard and --store may differ); each
 // campaign must have run in exactly one of them. A campaign no shard ran
 // stops the merged sweep, which fails it.
-func Merge(sources []string, store string) (*Sweep, error) {
+func Merge(sources []string, storeDir string) (*Sweep, error) {
 	if len(sources) == 0 {
 		return nil, errors.New("no shard to merge")
 	}
@@ -63,12 +65,12 @@ func Merge(sources []string, store string) (*Sweep, error) {
 		return nil, err
 	}
 	o := shards[0].matrix.Options
-	o.Shard, o.Store, o.Log = Shard{}, store, nil
+	o.Shard, o.Store, o.Log = Shard{}, storeDir, nil
 	plan, err := o.FullPlan()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", shards[0].source, err)
 	}
-	results, err := collect(shards, store)
+	results, err := collect(shards, storeDir)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func Merge(sources []string, store string) (*Sweep, error) {
 	if missing > 0 {
 		m.stop(fmt.Sprintf("%d of %d campaigns ran in none of the %d shard(s) merged", missing, len(plan), len(shards)))
 	}
-	dir, err := createSweepDir(store, time.Now())
+	dir, err := store.CreateSweep(storeDir, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +106,8 @@ func Merge(sources []string, store string) (*Sweep, error) {
 	if err := s.write(); err != nil {
 		return nil, err
 	}
-	if err := pointLatest(store, dir); err != nil {
-		return s, fmt.Errorf("pointing %s/%s/%s at the merged sweep: %w", store, SweepsDir, LatestLink, err)
+	if err := store.PointSweepLatest(storeDir, dir); err != nil {
+		return s, fmt.Errorf("pointing %s/%s/%s at the merged sweep: %w", storeDir, SweepsDir, LatestLink, err)
 	}
 	return s, nil
 }

@@ -12,6 +12,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/faultline/faultline/sut/bugs"
+
+	"github.com/faultline/faultline/store"
 )
 
 func TestParseShard(t *testing.T) {
@@ -107,10 +109,10 @@ func mustBug(name string) bugs.Bug {
 // outcome stands in for a campaign: it makes the run directory a campaign
 // would make and returns the result campaign.Run would have led to. Bug
 // runs are invalid (detected) unless missed says otherwise; controls valid.
-func outcome(t *testing.T, store string, p PlannedRun, missed map[string]bool, started time.Time) RunResult {
+func outcome(t *testing.T, storeDir string, p PlannedRun, missed map[string]bool, started time.Time) RunResult {
 	t.Helper()
-	rel := fmt.Sprintf("%s/%s", p.Options.CampaignName(), started.Add(time.Duration(p.Index)*time.Minute).UTC().Format(timestampLayout))
-	dir := filepath.Join(store, filepath.FromSlash(rel))
+	rel := fmt.Sprintf("%s/%s", p.Options.CampaignName(), started.Add(time.Duration(p.Index)*time.Minute).UTC().Format(store.TimestampLayout))
+	dir := filepath.Join(storeDir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -132,9 +134,9 @@ func outcome(t *testing.T, store string, p PlannedRun, missed map[string]bool, s
 
 // writeSweep writes the sweep o describes (one shard of it, or all) into
 // store as Run would, with outcome standing in for the campaigns.
-func writeSweep(t *testing.T, o Options, store string, missed map[string]bool) *Sweep {
+func writeSweep(t *testing.T, o Options, storeDir string, missed map[string]bool) *Sweep {
 	t.Helper()
-	o.Store = store
+	o.Store = storeDir
 	plan, err := o.Plan()
 	if err != nil {
 		t.Fatal(err)
@@ -143,11 +145,11 @@ func writeSweep(t *testing.T, o Options, store string, missed map[string]bool) *
 	m := newMatrix(o, plan)
 	m.Shard, m.StartedAt, m.Runtime = o.Shard.String(), started, "process"
 	for _, p := range plan {
-		m.add(outcome(t, store, p, missed, started))
+		m.add(outcome(t, storeDir, p, missed, started))
 	}
 	end := started.Add(time.Hour)
 	m.EndedAt = &end
-	dir, err := createSweepDir(store, started)
+	dir, err := store.CreateSweep(storeDir, started)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func writeSweep(t *testing.T, o Options, store string, missed map[string]bool) *
 	if err := s.write(); err != nil {
 		t.Fatal(err)
 	}
-	if err := pointLatest(store, dir); err != nil {
+	if err := store.PointSweepLatest(storeDir, dir); err != nil {
 		t.Fatal(err)
 	}
 	return s
