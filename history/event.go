@@ -9,9 +9,10 @@
 package history
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/faultline/faultline/sut/value"
 )
 
 // Type is an event's type.
@@ -90,24 +91,6 @@ const (
 	FAppend = "append"
 )
 
-// ValueKey is a canonical string form of a value, for comparing and hashing
-// values that came from different decoders (ints, json.Number, strings).
-func ValueKey(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case json.Number:
-		return x.String()
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case string:
-		return strconv.Quote(x)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%v", v)
-	}
-	return string(b)
-}
+// ValueKey is value.Key: the canonical form of a value, owned by sut/value
+// because raftd's state machine compares values by the same rule.
+func ValueKey(v any) string { return value.Key(v) }

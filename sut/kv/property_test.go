@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/faultline/faultline/history"
+	"github.com/faultline/faultline/sut/value"
 	"pgregory.net/rapid"
 )
 
@@ -64,7 +64,7 @@ func TestSnapshotAnywhereEqualsContinuousApply(t *testing.T) {
 		}
 		for i, c := range log[cut:] {
 			idx := cut + i
-			if got := restored.Apply(uint64(idx+1), c); history.ValueKey(got) != history.ValueKey(results[idx]) {
+			if got := restored.Apply(uint64(idx+1), c); value.Key(got) != value.Key(results[idx]) {
 				rt.Fatalf("command %d %+v: restored replica answered %+v, continuous one %+v", idx+1, c, got, results[idx])
 			}
 		}
@@ -109,7 +109,7 @@ func TestRetriedAppendsApplyOnce(t *testing.T) {
 		}
 		for key, ids := range want {
 			v, _ := s.Get(key)
-			if history.ValueKey(v) != history.ValueKey(toAny(ids)) {
+			if value.Key(v) != value.Key(toAny(ids)) {
 				rt.Fatalf("list %s = %v, want each element once: %v", key, v, ids)
 			}
 		}

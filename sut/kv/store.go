@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/sut/bugs"
+	"github.com/faultline/faultline/sut/value"
 )
 
 // Store is the key-value state machine. One goroutine applies commands while
@@ -141,7 +141,7 @@ func (s *Store) execute(c Command) Result {
 		}
 		// An absent key holds null, as the register model reads it.
 		cur, existed := s.data[c.Key]
-		if history.ValueKey(cur) != history.ValueKey(c.Expect) {
+		if value.Key(cur) != value.Key(c.Expect) {
 			return Result{Value: clip(cur), Found: existed}
 		}
 		s.data[c.Key] = v

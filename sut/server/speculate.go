@@ -1,8 +1,8 @@
 package server
 
 import (
-	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/sut/kv"
+	"github.com/faultline/faultline/sut/value"
 )
 
 // speculate computes the result cmd would have if applied to the state
@@ -14,7 +14,7 @@ func speculate(store *kv.Store, cmd kv.Command) kv.Result {
 	case kv.OpGet:
 		return kv.Result{Value: cur, Found: found}
 	case kv.OpCas:
-		if history.ValueKey(cur) != history.ValueKey(cmd.Expect) {
+		if value.Key(cur) != value.Key(cmd.Expect) {
 			return kv.Result{Value: cur, Found: found}
 		}
 		return kv.Result{Found: found, Swapped: true}
