@@ -1,6 +1,7 @@
 // Package sweep owns `checker sweep`: it proves the checker by running, for
 // every selected planted bug and seed, a campaign that exposes the bug (the
-// pairing of bug and fault comes from sut/bugs, never from here), plus
+// pairing of bug and fault is exposures.go; sut/bugs only names and
+// describes the bugs), plus
 // control campaigns with no bug under all faults; it then judges each run,
 // aggregates the detection matrix (detected runs out of runs, median time to
 // the first anomalous operation, anomaly kinds; valid controls out of

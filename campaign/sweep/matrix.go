@@ -22,10 +22,10 @@ const (
 
 // BugRow is one bug's line of the matrix.
 type BugRow struct {
-	Bug      string        `json:"bug"`
-	Liveness bool          `json:"liveness"`
-	Exposure bugs.Exposure `json:"exposure"`
-	Runs     []RunResult   `json:"runs"`
+	Bug      string      `json:"bug"`
+	Liveness bool        `json:"liveness"`
+	Exposure Exposure    `json:"exposure"`
+	Runs     []RunResult `json:"runs"`
 	// Baselines are a liveness bug's no-bug runs, by seed index.
 	Baselines []RunResult `json:"baselines,omitempty"`
 	Detected  int         `json:"detected"`
@@ -89,7 +89,7 @@ func newMatrix(o Options, plan []PlannedRun) *Matrix {
 		}
 		b, _ := bugs.Lookup(p.Bug)
 		m.rowIndex[p.Bug] = len(m.Bugs)
-		m.Bugs = append(m.Bugs, BugRow{Bug: b.Name, Liveness: b.Liveness, Exposure: b.Exposure, Planned: 1,
+		m.Bugs = append(m.Bugs, BugRow{Bug: b.Name, Liveness: b.Liveness, Exposure: Exposures[b.Name], Planned: 1,
 			Runs: []RunResult{}, KindRuns: map[string]int{}})
 	}
 	return m

@@ -80,7 +80,7 @@ func (o Options) FullPlan() ([]PlannedRun, error) {
 		if err := p.Options.Validate(); err != nil {
 			what := "control campaign"
 			if p.Bug != "" {
-				what = fmt.Sprintf("campaign of bug %s (its exposure in sut/bugs)", p.Bug)
+				what = fmt.Sprintf("campaign of bug %s (its exposure in campaign/sweep/exposures.go)", p.Bug)
 			}
 			return nil, fmt.Errorf("%s, seed %d: %w", what, p.Options.Seed, err)
 		}
@@ -105,7 +105,7 @@ func (o Options) base(i int) campaign.Options {
 }
 
 // applyExposure sets the campaign fields a bug's exposure decides.
-func applyExposure(c *campaign.Options, e bugs.Exposure) {
+func applyExposure(c *campaign.Options, e Exposure) {
 	c.Nemesis = e.Nemesis
 	c.Workload = e.Workload
 	if e.ReadMode != "" {
@@ -137,7 +137,7 @@ func applyExposure(c *campaign.Options, e bugs.Exposure) {
 
 func (o Options) bugCampaign(b bugs.Bug, i int) campaign.Options {
 	c := o.base(i)
-	applyExposure(&c, b.Exposure)
+	applyExposure(&c, Exposures[b.Name])
 	c.Bugs = []string{b.Name}
 	c.Name = bugRunPrefix + b.Name
 	return c
@@ -145,7 +145,7 @@ func (o Options) bugCampaign(b bugs.Bug, i int) campaign.Options {
 
 func (o Options) baselineCampaign(b bugs.Bug, i int) campaign.Options {
 	c := o.base(i)
-	applyExposure(&c, b.Exposure)
+	applyExposure(&c, Exposures[b.Name])
 	c.Name = baselineRunPrefix + b.Name
 	return c
 }

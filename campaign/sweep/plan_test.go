@@ -92,7 +92,7 @@ func TestPlanPairsEveryBugWithItsExposure(t *testing.T) {
 		switch p.Role {
 		case RoleBug, RoleBaseline:
 			b, _ := bugs.Lookup(p.Bug)
-			e := b.Exposure
+			e := Exposures[b.Name]
 			if wantNodes := cmp.Or(e.Nodes, o.Nodes); c.Nodes != wantNodes {
 				t.Errorf("%s %s: %d nodes, want %d", p.Role, p.Bug, c.Nodes, wantNodes)
 			}
@@ -167,7 +167,7 @@ func TestPlanControlCounts(t *testing.T) {
 func TestPlanAppliesExposureNodes(t *testing.T) {
 	var b bugs.Bug
 	for _, x := range bugs.Catalogue {
-		if x.Exposure.Nodes > 0 {
+		if Exposures[x.Name].Nodes > 0 {
 			b = x
 			break
 		}
@@ -176,7 +176,7 @@ func TestPlanAppliesExposureNodes(t *testing.T) {
 		t.Skip("no exposure in the catalogue sets Nodes")
 	}
 	o := DefaultOptions()
-	o.Seeds, o.Nodes = 1, b.Exposure.Nodes+2
+	o.Seeds, o.Nodes = 1, Exposures[b.Name].Nodes+2
 	o.Bugs = []string{b.Name}
 	plan, err := o.Plan()
 	if err != nil {
@@ -185,7 +185,7 @@ func TestPlanAppliesExposureNodes(t *testing.T) {
 	for _, p := range plan {
 		want := o.Nodes
 		if p.Role == RoleBug {
-			want = b.Exposure.Nodes
+			want = Exposures[b.Name].Nodes
 		}
 		if p.Options.Nodes != want {
 			t.Errorf("%s %s: %d nodes, want %d", p.Role, p.Bug, p.Options.Nodes, want)

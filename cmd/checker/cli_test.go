@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/campaign/sweep"
 	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
 )
@@ -145,7 +146,7 @@ func TestBugsListsTheCatalogue(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, b := range bugs.Catalogue {
-		if !strings.Contains(out, b.Name) || !strings.Contains(out, "--bug "+b.Name+" --nemesis "+b.Exposure.Nemesis) {
+		if !strings.Contains(out, b.Name) || !strings.Contains(out, "--bug "+b.Name+" --nemesis "+sweep.Exposures[b.Name].Nemesis) {
 			t.Errorf("bug %s or its exposure missing", b.Name)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/campaign/sweep"
 	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
 )
@@ -169,7 +170,7 @@ func cmdBugs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 
 // exposureCommand is the `checker run` line of a bug's exposure.
 func exposureCommand(b bugs.Bug) string {
-	e := b.Exposure
+	e := sweep.Exposures[b.Name]
 	parts := []string{"checker run", "--bug " + b.Name, "--nemesis " + e.Nemesis, "--workload " + e.Workload}
 	if e.ReadMode != "" {
 		parts = append(parts, "--read-mode "+e.ReadMode)

@@ -1,15 +1,14 @@
 // Package bugs owns the catalogue of planted bugs in raftd: each bug's name,
-// what is wrong, which fault exposes it, what a client sees, and the campaign
-// settings that expose it (the pairing used by `checker sweep`). It holds data
+// what is wrong, which fault exposes it and what a client sees. It holds data
 // only; the bugs themselves are small marked branches in sut/raft, sut/kv and
-// sut/server, each guarded by Set.Has.
+// sut/server, each guarded by Set.Has. The campaign settings that expose each
+// bug are the checker's business: campaign/sweep owns them (exposures.go).
 package bugs
 
 import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Bug describes one planted bug.
@@ -21,74 +20,32 @@ type Bug struct {
 	// Liveness bugs cost availability only; the sweep judges them by
 	// availability, not by linearizability.
 	Liveness bool
-	// Exposure is the campaign that exposes the bug (the sweep's pairing).
-	Exposure Exposure
-}
-
-// Exposure is the fault mix and workload that makes a bug visible.
-type Exposure struct {
-	Nemesis  string // comma-separated nemesis kinds, as for `checker run --nemesis`
-	Workload string // register, set or append
-	ReadMode string // raftd --read-mode
-	Read     string // client read style: "" (linearizable) or "local"
-	// Keys, Concurrency and Interval, when set, replace the campaign's
-	// --keys, --concurrency and --interval: fewer keys and more clients put
-	// more reads on the key of each stale or lost write, a shorter interval
-	// makes more leader changes per minute.
-	Keys        int
-	Concurrency int
-	Interval    time.Duration
-	// Nodes, when set, replaces --nodes: some bugs need a cluster small
-	// enough that one lagging follower is enough to elect a leader.
-	Nodes int
-	// Rate, when set, replaces --rate (operations per second over all
-	// clients): an open-loop rate keeps a disruption from hiding behind
-	// fewer, slower operations, so availability measures it.
-	Rate float64
-	// MaxClockDrift, when set, replaces --max-clock-drift: raftd's drift
-	// bound, which also bounds the clock nemesis' rate skew. A wider bound
-	// lets the nemesis skew clocks further while a correct lease stays safe.
-	MaxClockDrift float64
-	// RequestTimeout, when set, replaces --request-timeout: a short one keeps
-	// clients from waiting out a deposed leader, so reads reach it while its
-	// lease is (wrongly) still held.
-	RequestTimeout time.Duration
 }
 
 // Catalogue lists every planted bug, in a stable order.
 var Catalogue = []Bug{
 	{Name: "stale-local-read", What: "reads are served from local state with no leadership check",
-		Exposed: "partition isolating the leader", ClientSees: "stale reads: a read misses an acknowledged write",
-		Exposure: Exposure{Nemesis: "partition", Workload: "register", ReadMode: "readindex"}},
+		Exposed: "partition isolating the leader", ClientSees: "stale reads: a read misses an acknowledged write"},
 	{Name: "lease-ignores-drift", What: "the lease length trusts the node's own clock rate and ignores --max-clock-drift",
-		Exposed: "clock rate skew plus a partition isolating the leader (the clock nemesis' skew-isolate-leader)", ClientSees: "stale reads served under an expired lease",
-		Exposure: Exposure{Nemesis: "clock:skew-isolate-leader", Workload: "register", ReadMode: "lease", Keys: 3, Interval: 2 * time.Second, MaxClockDrift: 0.8, RequestTimeout: 250 * time.Millisecond}},
+		Exposed: "clock rate skew plus a partition isolating the leader (the clock nemesis' skew-isolate-leader)", ClientSees: "stale reads served under an expired lease"},
 	{Name: "read-before-noop", What: "ReadIndex is served before the leader has committed an entry of its term",
-		Exposed: "a leader change on a slow network, whose last commit index dies in flight (the slow nemesis' net-isolate-leader)", ClientSees: "stale reads right after an election",
-		Exposure: Exposure{Nemesis: "slow:net-isolate-leader", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
+		Exposed: "a leader change on a slow network, whose last commit index dies in flight (the slow nemesis' net-isolate-leader)", ClientSees: "stale reads right after an election"},
 	{Name: "ack-before-commit", What: "writes are acknowledged once appended to the leader's local log",
-		Exposed: "a crash of the leader, or a partition isolating it", ClientSees: "lost commits: acknowledged writes vanish after healing",
-		Exposure: Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
+		Exposed: "a crash of the leader, or a partition isolating it", ClientSees: "lost commits: acknowledged writes vanish after healing"},
 	{Name: "vote-ignores-log", What: "votes are granted without the log up-to-date check",
-		Exposed: "a leader isolated in two steps, so that a follower misses only its newest commits (the partition nemesis' lag-isolate-leader)", ClientSees: "lost commits and stale reads",
-		Exposure: Exposure{Nemesis: "partition:lag-isolate-leader", Workload: "append", ReadMode: "readindex", Nodes: 3, Keys: 3, Interval: 1500 * time.Millisecond}},
+		Exposed: "a leader isolated in two steps, so that a follower misses only its newest commits (the partition nemesis' lag-isolate-leader)", ClientSees: "lost commits and stale reads"},
 	{Name: "commit-previous-term", What: "replicas are counted for entries of earlier terms (Figure 8)",
 		Exposed:    "repeated leader changes (Figure 8); in raftd no fault shows it to a client, because the no-op at term start commits the early entry legitimately before any read or acknowledgement depends on it",
-		ClientSees: "nothing wrong; a follower that learned the early commit refuses the next leader's appends and wedges (sut/raft's Figure 8 test shows the overwrite)",
-		Exposure:   Exposure{Nemesis: "partition,kill", Workload: "append", ReadMode: "readindex", Interval: 2 * time.Second}},
+		ClientSees: "nothing wrong; a follower that learned the early commit refuses the next leader's appends and wedges (sut/raft's Figure 8 test shows the overwrite)"},
 	{Name: "no-dedup", What: "retried writes are applied twice",
-		Exposed: "partitions and pauses that make clients retry", ClientSees: "duplicate elements in append lists",
-		Exposure: Exposure{Nemesis: "partition,pause", Workload: "append", ReadMode: "readindex"}},
+		Exposed: "partitions and pauses that make clients retry", ClientSees: "duplicate elements in append lists"},
 	{Name: "single-step-membership", What: "configurations switch from C(old) to C(new) directly, with no joint phase",
-		Exposed: "a voter swapped for a fresh node in one change, with the leader and a majority of C(new) cut off from a majority of C(old) (the membership nemesis' swap-partition)", ClientSees: "two leaders committing at once: lost commits and stale reads",
-		Exposure: Exposure{Nemesis: "membership:swap-partition", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second}},
+		Exposed: "a voter swapped for a fresh node in one change, with the leader and a majority of C(new) cut off from a majority of C(old) (the membership nemesis' swap-partition)", ClientSees: "two leaders committing at once: lost commits and stale reads"},
 	{Name: "follower-read-no-wait", What: "a read is answered before applied >= read index",
-		Exposed: "a new leader whose state machine lags behind its log (the slow nemesis' apply-isolate-leader)", ClientSees: "stale reads",
-		Exposure: Exposure{Nemesis: "slow:apply-isolate-leader", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second}},
+		Exposed: "a new leader whose state machine lags behind its log (the slow nemesis' apply-isolate-leader)", ClientSees: "stale reads"},
 	{Name: "removed-server-disrupts", What: "RequestVote from removed servers is not ignored within the minimum election timeout",
 		Exposed: "removing nodes (membership churn)", ClientSees: "unavailability: repeated elections, failed requests",
-		Liveness: true,
-		Exposure: Exposure{Nemesis: "membership:replace,membership:swap", Workload: "append", ReadMode: "readindex", Concurrency: 40, Rate: 200, Interval: 3 * time.Second}},
+		Liveness: true},
 }
 
 // Lookup returns the bug with that name.

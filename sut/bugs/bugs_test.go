@@ -15,13 +15,6 @@ func TestCatalogueIsConsistent(t *testing.T) {
 		if b.What == "" || b.Exposed == "" || b.ClientSees == "" {
 			t.Errorf("%s: what, exposed and client-sees must all be described", b.Name)
 		}
-		e := b.Exposure
-		if e.Nemesis == "" || e.Workload == "" || e.ReadMode == "" {
-			t.Errorf("%s: exposure %+v lacks a nemesis, workload or read mode", b.Name, e)
-		}
-		if e.Keys < 0 || e.Concurrency < 0 || e.Interval < 0 || e.Nodes < 0 || e.Rate < 0 {
-			t.Errorf("%s: exposure %+v has a negative override", b.Name, e)
-		}
 	}
 	for _, name := range []string{StaleLocalRead, LeaseIgnoresDrift, ReadBeforeNoop, AckBeforeCommit, VoteIgnoresLog,
 		CommitPreviousTerm, NoDedup, SingleStepMembership, FollowerReadNoWait, RemovedServerDisrupts} {
