@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // benchOptions configure `raftd bench`.
@@ -107,13 +109,22 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 // ?read=local, anything else is a linearizable read in that mode).
 func benchMode(o benchOptions, bin, mode string, stdout io.Writer, writes bool, reads []string) error {
 	dir := filepath.Join(o.dir, mode)
-	c, err := startProcCluster(bin, dir, o.nodes, append([]string{"--read-mode", mode}, o.nodeArgs...)...)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	c, err := startLocalCluster(ctx, dir, o.nodes, system.RaftdOptions{
+		Binary: bin, ReadMode: mode, WithoutFaultInjection: true, Extra: o.nodeArgs,
+	})
+	cancel()
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	leader, err := c.waitLeader(ctx)
+	defer c.Close(context.Background())
+	cl := client.New(c.addrs(), client.Options{Timeout: 5 * time.Second})
+	defer cl.Close()
+	ctx, cancel = context.WithTimeout(context.Background(), 15*time.Second)
+	leader, err := waitLeader(ctx, cl, c.Nodes())
 	cancel()
 	if err != nil {
 		return err
@@ -121,8 +132,6 @@ func benchMode(o benchOptions, bin, mode string, stdout io.Writer, writes bool, 
 	if o.verbose {
 		fmt.Fprintf(stdout, "cluster %s: %v, leader %s, logs in %s\n", mode, c.addrs(), leader, dir)
 	}
-	cl := client.New(c.addrs(), client.Options{Timeout: 5 * time.Second})
-	defer cl.Close()
 
 	// Every key exists before reads start, so a read does real work.
 	fill := func(ctx context.Context, worker int, n uint64) error {
@@ -193,7 +202,7 @@ func (r benchResult) print(w io.Writer, phase string, clients int) {
 
 // measure runs op from workers goroutines, either count times in all
 // (count > 0) or for d, and collects the latency of every success.
-func measure(c *procCluster, count, workers int, d time.Duration, op func(ctx context.Context, worker int, seq uint64) error) (benchResult, error) {
+func measure(c *localCluster, count, workers int, d time.Duration, op func(ctx context.Context, worker int, seq uint64) error) (benchResult, error) {
 	serverCPU0, clientCPU0 := c.cpu(), selfCPU()
 	var (
 		mu     sync.Mutex
@@ -252,4 +261,70 @@ func measure(c *procCluster, count, workers int, d time.Duration, op func(ctx co
 		return res, fmt.Errorf("every operation failed, first: %w", firstErr)
 	}
 	return res, nil
+}
+
+// localCluster is a cluster of raftd processes on 127.0.0.x, started by
+// sut/runtime's process runtime (peers reach each other through its
+// per-node proxy, clients reach the nodes directly).
+type localCluster struct {
+	runtime.Cluster
+	procs runtime.Processes
+}
+
+// startLocalCluster starts nodes n1..nN of raftd with opts, data and logs
+// under dir.
+func startLocalCluster(ctx context.Context, dir string, nodes int, opts system.RaftdOptions) (*localCluster, error) {
+	ids := make([]string, nodes)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("n%d", i+1)
+	}
+	rt := runtime.NewProcess(runtime.Options{WorkDir: dir})
+	c, err := rt.Start(ctx, runtime.Spec{Campaign: "raftd-local", Nodes: ids, System: system.Raftd(opts), LogDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	procs, ok := c.(runtime.Processes)
+	if !ok {
+		c.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("the process runtime's cluster does not tell its processes")
+	}
+	return &localCluster{Cluster: c, procs: procs}, nil
+}
+
+// addrs maps every node to its client address.
+func (c *localCluster) addrs() map[string]string {
+	out := map[string]string{}
+	for _, id := range c.Nodes() {
+		out[id] = c.ClientAddr(id)
+	}
+	return out
+}
+
+// cpu is the CPU time used so far by every running node.
+func (c *localCluster) cpu() time.Duration {
+	var total time.Duration
+	for _, id := range c.Nodes() {
+		if pid, err := c.procs.PID(id); err == nil {
+			total += processCPU(pid)
+		}
+	}
+	return total
+}
+
+// waitLeader waits until one of among reports itself leader with its own
+// term's entries applied, and returns its id.
+func waitLeader(ctx context.Context, cl *client.Client, among []string) (string, error) {
+	for {
+		for _, id := range among {
+			st, err := cl.Status(ctx, id)
+			if err == nil && st.Role == "leader" && st.Commit > 0 && st.Applied >= st.Commit {
+				return id, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("no leader among %v: %w", among, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

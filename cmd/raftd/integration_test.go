@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/sut/client"
+	"github.com/faultline/faultline/sut/server"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // These tests run real raftd processes on 127.0.0.1 (fsync on), built once.
@@ -40,22 +43,83 @@ func TestMain(m *testing.M) {
 // milliseconds instead of a second.
 var testNodeFlags = []string{"--tick", "25ms"}
 
-func startTestCluster(t *testing.T, n int, extra ...string) *procCluster {
+// testCluster is a local raftd cluster (sut/runtime's process runtime) and
+// the test it belongs to.
+type testCluster struct {
+	*localCluster
+	t    *testing.T
+	http *http.Client
+}
+
+// startTestCluster starts n nodes of the raftd built by TestMain; opts adds
+// to testNodeFlags.
+func startTestCluster(t *testing.T, n int, opts system.RaftdOptions) *testCluster {
 	t.Helper()
-	dir := t.TempDir()
-	c, err := startProcCluster(raftdBin, dir, n, append(slices.Clone(testNodeFlags), extra...)...)
+	opts.Binary = raftdBin
+	opts.Extra = append(slices.Clone(testNodeFlags), opts.Extra...)
+	c, err := startLocalCluster(ctxFor(t, time.Minute), t.TempDir(), n, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tc := &testCluster{localCluster: c, t: t, http: &http.Client{Timeout: 2 * time.Second}}
 	t.Cleanup(func() {
-		c.close()
 		if t.Failed() {
-			for _, id := range c.ids() {
-				t.Logf("--- log of %s (tail):\n%s", id, tail(c.node(id).logPath, 25))
+			for _, id := range c.Nodes() {
+				t.Logf("--- log of %s (tail):\n%s", id, tail(tc.log(id), 25))
 			}
 		}
+		if err := c.Close(context.Background()); err != nil {
+			t.Errorf("closing the cluster: %v", err)
+		}
 	})
-	return c
+	return tc
+}
+
+// log is node id's log so far.
+func (c *testCluster) log(id string) string {
+	r, err := c.Logs(context.Background(), id)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(r)
+	return string(b)
+}
+
+func tail(text string, lines int) string {
+	all := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+// status fetches node id's whole /admin/status (the snapshot index
+// included, which the client's Status leaves out).
+func (c *testCluster) status(id string) (server.StatusBody, error) {
+	var st server.StatusBody
+	resp, err := c.http.Get("http://" + c.ClientAddr(id) + "/admin/status")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("status of %s: HTTP %d", id, resp.StatusCode)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+func (c *testCluster) kill(id string) error  { return c.Kill(ctxFor(c.t, 30*time.Second), id) }
+func (c *testCluster) start(id string) error { return c.Restart(ctxFor(c.t, time.Minute), id) }
+func (c *testCluster) stop(id string) error  { return c.Stop(ctxFor(c.t, 30*time.Second), id) }
+
+// addJoiner starts a new empty node with --join and returns the address its
+// peers reach it at.
+func (c *testCluster) addJoiner(id string) (string, error) {
+	if err := c.AddNode(ctxFor(c.t, time.Minute), id); err != nil {
+		return "", err
+	}
+	return c.PeerAddr(id), nil
 }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {
@@ -64,18 +128,23 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-func waitLeader(t *testing.T, c *procCluster, among ...string) string {
+func waitLeaderOf(t *testing.T, c *testCluster, among ...string) string {
 	t.Helper()
+	if len(among) == 0 {
+		among = c.Nodes()
+	}
+	cl := newClient(c)
+	defer cl.Close()
 	// Generous: this is a liveness check on a shared, loaded machine, not a
 	// timing assertion.
-	id, err := c.waitLeader(ctxFor(t, 20*time.Second), among...)
+	id, err := waitLeader(ctxFor(t, 20*time.Second), cl, among)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return id
 }
 
-func newClient(c *procCluster) *client.Client {
+func newClient(c *testCluster) *client.Client {
 	return client.New(c.addrs(), client.Options{Timeout: 3 * time.Second})
 }
 
@@ -93,19 +162,20 @@ func eventually(t *testing.T, what string, cond func() error) {
 	t.Fatalf("%s: still failing after 20s: %v", what, err)
 }
 
-func others(c *procCluster, not ...string) []string {
+func others(c *testCluster, not ...string) []string {
 	var out []string
-	for _, id := range c.ids() {
+	for _, id := range c.Nodes() {
 		if !slices.Contains(not, id) {
 			out = append(out, id)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
 func TestRedirectKillLeaderAndRestart(t *testing.T) {
-	c := startTestCluster(t, 3)
-	leader := waitLeader(t, c)
+	c := startTestCluster(t, 3, system.RaftdOptions{WithoutFaultInjection: true})
+	leader := waitLeaderOf(t, c)
 	follower := others(c, leader)[0]
 	eventually(t, "follower learns the leader", func() error {
 		st, err := c.status(follower)
@@ -128,7 +198,9 @@ func TestRedirectKillLeaderAndRestart(t *testing.T) {
 	// The leader named is the one the follower knows (normally the one
 	// found above; a busy machine may have moved leadership meanwhile).
 	named := resp.Header.Get("X-Leader-Id")
-	wantLoc := "http://" + c.addrs()[named] + "/kv/r"
+	// raftd redirects to the leader's address in its --peers, which under
+	// the process runtime is the leader's proxy (it forwards clients too).
+	wantLoc := "http://" + c.PeerAddr(named) + "/kv/r"
 	if resp.StatusCode != 307 || named == "" || named == follower || resp.Header.Get("Location") != wantLoc || body["leader"] != named {
 		t.Fatalf("PUT at follower %s: %d Location=%q X-Leader-Id=%q body=%v; want 307 to the leader's address", follower,
 			resp.StatusCode, resp.Header.Get("Location"), named, body)
@@ -171,7 +243,7 @@ func TestRedirectKillLeaderAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.RemoveAddr(leader)
-	fresh := waitLeader(t, c, others(c, leader)...)
+	fresh := waitLeaderOf(t, c, others(c, leader)...)
 	if fresh == leader {
 		t.Fatal("the killed node is still reported leader")
 	}
@@ -213,11 +285,11 @@ func TestRedirectKillLeaderAndRestart(t *testing.T) {
 	if err := c.stop(leader); err != nil {
 		t.Fatal(err)
 	}
-	if code := c.node(leader).cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("exit code after SIGTERM: %d, want 0", code)
+	if exited, code, err := c.procs.Exited(leader); err != nil || !exited || code != 0 {
+		t.Fatalf("after SIGTERM: exited %v, exit code %d (%v), want exited with 0", exited, code, err)
 	}
-	if logText, _ := os.ReadFile(c.node(leader).logPath); !strings.Contains(string(logText), "msg=stopped") {
-		t.Fatalf("no graceful stop in the log:\n%s", tail(c.node(leader).logPath, 10))
+	if logText := c.log(leader); !strings.Contains(logText, "msg=stopped") {
+		t.Fatalf("no graceful stop in the log:\n%s", tail(logText, 10))
 	}
 	if err := c.start(leader); err != nil {
 		t.Fatal(err)
@@ -232,8 +304,8 @@ func TestRedirectKillLeaderAndRestart(t *testing.T) {
 }
 
 func TestMembershipJoinThenRemoveLeader(t *testing.T) {
-	c := startTestCluster(t, 3)
-	leader := waitLeader(t, c)
+	c := startTestCluster(t, 3, system.RaftdOptions{WithoutFaultInjection: true})
+	leader := waitLeaderOf(t, c)
 	cl := newClient(c)
 	defer cl.Close()
 	for i := 0; i < 10; i++ {
@@ -242,12 +314,12 @@ func TestMembershipJoinThenRemoveLeader(t *testing.T) {
 		}
 	}
 
-	addr, err := c.addJoiner("n4", testNodeFlags...)
+	peerAddr, err := c.addJoiner("n4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl.SetAddr("n4", addr)
-	if err := cl.AddMember(ctxFor(t, 30*time.Second), "n4", addr); err != nil {
+	cl.SetAddr("n4", c.ClientAddr("n4"))
+	if err := cl.AddMember(ctxFor(t, 30*time.Second), "n4", peerAddr); err != nil {
 		t.Fatalf("add n4: %v", err)
 	}
 	st, err := c.status(leader)
@@ -273,7 +345,7 @@ func TestMembershipJoinThenRemoveLeader(t *testing.T) {
 	}
 	cl.RemoveAddr(leader)
 	rest := others(c, leader)
-	fresh := waitLeader(t, c, rest...)
+	fresh := waitLeaderOf(t, c, rest...)
 	if _, err := cl.Put(ctxFor(t, 10*time.Second), "after-removal", "ok"); err != nil {
 		t.Fatalf("write after removing the leader: %v", err)
 	}
@@ -292,8 +364,8 @@ func TestMembershipJoinThenRemoveLeader(t *testing.T) {
 }
 
 func TestRestartedNodeCatchesUpBySnapshot(t *testing.T) {
-	c := startTestCluster(t, 3, "--snapshot-every", "20", "--fault-injection")
-	leader := waitLeader(t, c)
+	c := startTestCluster(t, 3, system.RaftdOptions{SnapshotEvery: 20})
+	leader := waitLeaderOf(t, c)
 	lagging := others(c, leader)[0]
 	before, err := c.status(lagging)
 	if err != nil {
@@ -334,9 +406,8 @@ func TestRestartedNodeCatchesUpBySnapshot(t *testing.T) {
 		}
 		return nil
 	})
-	logText, _ := os.ReadFile(c.node(lagging).logPath)
-	if !strings.Contains(string(logText), "snapshot installed") {
-		t.Fatalf("%s caught up without installing a snapshot; log:\n%s", lagging, tail(c.node(lagging).logPath, 20))
+	if logText := c.log(lagging); !strings.Contains(logText, "snapshot installed") {
+		t.Fatalf("%s caught up without installing a snapshot; log:\n%s", lagging, tail(logText, 20))
 	}
 	cl.SetAddr(lagging, c.addrs()[lagging])
 	// The clock fault endpoint, over the wire.

@@ -4,8 +4,8 @@
 // three-node cluster.
 //
 // This package owns the command line (flags, subcommands, signals, exit
-// codes) and the local process cluster used by the bench and the
-// integration tests. Everything a node does lives in sut/server; this package
+// codes) and the bench; the bench and the integration tests run their
+// clusters on sut/runtime's process runtime. Everything a node does lives in sut/server; this package
 // must not reach into it beyond its exported API.
 package main
 

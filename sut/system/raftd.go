@@ -24,6 +24,9 @@ type RaftdOptions struct {
 	// SnapshotEvery is --snapshot-every (entries between snapshots); zero
 	// leaves raftd's default.
 	SnapshotEvery int
+	// WithoutFaultInjection leaves out --fault-injection: a node as
+	// deployed, for raftd's own tests and bench (campaigns need it on).
+	WithoutFaultInjection bool
 	// Extra arguments are appended verbatim, after everything else.
 	Extra []string
 	// Binary is a prebuilt raftd binary. Empty means the runtime builds
@@ -33,8 +36,8 @@ type RaftdOptions struct {
 }
 
 // Raftd is the reference Raft KV server as a System, built from this
-// module's ./cmd/raftd. Fault injection (/fault/...) is always enabled: the
-// nemesis needs it for clock faults.
+// module's ./cmd/raftd. Fault injection (/fault/...) is enabled unless
+// WithoutFaultInjection: the nemesis needs it for clock and slow faults.
 func Raftd(opts RaftdOptions) System { return raftdSystem{opts: opts} }
 
 type raftdSystem struct{ opts RaftdOptions }
@@ -87,7 +90,9 @@ func (s raftdSystem) Args(n NodeArgs) []string {
 	for _, b := range s.opts.Bugs {
 		args = append(args, "--bug", b)
 	}
-	args = append(args, "--fault-injection")
+	if !s.opts.WithoutFaultInjection {
+		args = append(args, "--fault-injection")
+	}
 	if n.Join {
 		args = append(args, "--join")
 	}
