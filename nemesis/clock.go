@@ -54,7 +54,7 @@ func (clockKind) start(ctx context.Context, n *Nemesis, f fault) error {
 
 func (clockKind) heal(ctx context.Context, n *Nemesis, f fault) error {
 	if f.Grudge != nil {
-		if err := n.healPartitions(ctx); err != nil {
+		if err := n.uncut(ctx, f); err != nil {
 			return errors.Join(err, n.resetClocks(ctx, f.Targets))
 		}
 	}
@@ -87,13 +87,12 @@ func (clockKind) describe(f fault) string {
 	return desc
 }
 
-// hold keeps the fault for Interval; a strobe flips its offsets meanwhile.
-func (clockKind) hold(ctx context.Context, n *Nemesis, a *activeFault) {
+// hold keeps the fault for d; a strobe flips its offsets meanwhile.
+func (clockKind) hold(ctx context.Context, n *Nemesis, a *activeFault, d time.Duration) {
 	if a.f.Flips == 0 {
-		sleepCtx(ctx, n.opt.Interval)
-		return
+		return // holdAll waits out d
 	}
-	period := n.opt.Interval / time.Duration(a.f.Flips+1)
+	period := d / time.Duration(a.f.Flips+1)
 	sign := int64(1)
 	for range a.f.Flips {
 		if !sleepCtx(ctx, period) {
@@ -102,13 +101,14 @@ func (clockKind) hold(ctx context.Context, n *Nemesis, a *activeFault) {
 		sign = -sign
 		n.opMu.Lock()
 		if n.isActive(a) {
+			n.acting = a.f.seq
 			if err := n.setClocks(ctx, a.f, sign); err != nil {
 				n.log.Warn("clock strobe flip failed", "err", err)
 			}
+			n.acting = 0
 		}
 		n.opMu.Unlock()
 	}
-	sleepCtx(ctx, period)
 }
 
 func (p *planner) clock(mode string, v view) fault {

@@ -33,16 +33,30 @@
 //  3. Declare its needs. A capability missing from sut/system's vocabulary
 //     is added there (capability.go), in a small hunk. A mode that needs
 //     more than the kind checks p.has in modes.
-//  4. start must mark the damage (n.mark) before each action, so that a
-//     heal also undoes an action that timed out; heal must undo every
-//     tracked damage of the kind. Use the shared effects (n.cut,
-//     n.healPartitions, n.restartKilled, n.resumePaused, ...) where they
-//     fit. Damage of a new sort gets a sweep method (sweeper), which
+//  4. start must mark the damage (n.markNode, n.cut) before each action, so
+//     that a heal also undoes an action that timed out. heal must undo the
+//     damage of its own fault and leave that of overlapping faults alone:
+//     n.uncut(ctx, f) lifts f's partition only, n.healable(set, f) lists
+//     the nodes f (or no active fault) left in a damage set. Damage of a
+//     new sort gets a damageSet and a sweep method (sweeper), which
 //     HealAll calls on every exit path; a kind that acts during its hold
 //     implements holder.
-//  5. Test against real raftd (cluster_test.go's startCluster) that it
+//  5. Say how it combines with other faults (overlapper): by default one of
+//     its kind at a time beside faults of other kinds.
+//  6. Test against real raftd (cluster_test.go's startCluster) that it
 //     takes effect and is healed, and add its event value to the history
 //     contract (docs/).
+//
+// # Schedules
+//
+// By default one fault at a time: plan, start, hold for --interval, end,
+// stay quiet for --interval (Run, step). With Options.Concurrent > 1
+// (--concurrent-faults) the schedule has that many lanes (overlap.go), each
+// alternating plays and quiet gaps of its own seeded lengths; a play's kind
+// is drawn among those that combine (Overlap) with the plays of other lanes
+// it overlaps, and its targets among the nodes still up. An entry of
+// --nemesis joined by "+" (composite.go) names faults that start, hold and
+// end together. Every fault is recorded as its own start/end pair.
 //
 // ForSystem refuses, before anything starts, a kind whose needs the system
 // lacks, with a *system.MissingError; "all" means every kind the system

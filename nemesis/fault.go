@@ -43,6 +43,8 @@ type fault struct {
 	// Params is the plan of a kind whose details fit none of the fields
 	// above, as the kind's own type (the kind's file owns it).
 	Params any
+
+	seq int // set when the fault starts: its number in this campaign
 }
 
 // eventValue is the value of the fault's start and end events.

@@ -53,18 +53,71 @@ func (n *Nemesis) heal(ctx context.Context, f fault) error {
 	return fk.heal(ctx, n, f)
 }
 
-// cut partitions the cluster by g, marking the damage first.
+// cut partitions the cluster by g on behalf of the fault being started
+// (replacing that fault's earlier grudge), marking the damage first. With
+// overlapping faults the cluster drops what any of their grudges drops.
 func (n *Nemesis) cut(ctx context.Context, g runtime.Grudge) error {
-	n.mark(func(d *damage) { d.partitioned = true })
-	return n.env.Cluster.Partition(ctx, g)
+	owner := n.acting
+	var union runtime.Grudge
+	n.mark(func(d *damage) {
+		d.partitioned = true
+		d.grudges[owner] = g
+		union = unionGrudge(d.grudges)
+	})
+	return n.env.Cluster.Partition(ctx, union)
 }
 
+// uncut lifts f's partition, keeping those of the other active faults, and
+// any left over by an earlier failed heal of f.
+func (n *Nemesis) uncut(ctx context.Context, f fault) error {
+	var rest runtime.Grudge
+	n.mu.Lock()
+	for owner := range n.damage.grudges {
+		if owner == f.seq || !n.activeSeqLocked(owner, f.seq) {
+			delete(n.damage.grudges, owner)
+		}
+	}
+	if len(n.damage.grudges) > 0 {
+		rest = unionGrudge(n.damage.grudges)
+	}
+	n.mu.Unlock()
+	if rest == nil {
+		return n.healPartitions(ctx)
+	}
+	if err := n.env.Cluster.Partition(ctx, rest); err != nil {
+		return fmt.Errorf("lift the partition of %s: %w", f, err)
+	}
+	return nil
+}
+
+// healPartitions removes every partition rule, whoever made it.
 func (n *Nemesis) healPartitions(ctx context.Context) error {
 	if err := n.env.Cluster.Heal(ctx); err != nil {
 		return fmt.Errorf("heal partitions: %w", err)
 	}
-	n.mark(func(d *damage) { d.partitioned = false })
+	n.mark(func(d *damage) {
+		d.partitioned = false
+		clear(d.grudges)
+	})
 	return nil
+}
+
+// unionGrudge is the grudge that drops what any of gs drops.
+func unionGrudge(gs map[int]runtime.Grudge) runtime.Grudge {
+	u := runtime.Grudge{}
+	for _, g := range gs {
+		for dst, srcs := range g {
+			for _, src := range srcs {
+				if !slices.Contains(u[dst], src) {
+					u[dst] = append(u[dst], src)
+				}
+			}
+		}
+	}
+	for dst := range u {
+		slices.Sort(u[dst])
+	}
+	return u
 }
 
 // clockResetAttempts covers a node that is still starting after a restart.
@@ -114,10 +167,10 @@ func (n *Nemesis) HealAll(ctx context.Context) error {
 	}
 	step("healed partitions", n.healPartitions(ctx))
 	if paused := n.nodesIn(setPaused); len(paused) > 0 {
-		step(fmt.Sprintf("resumed %v", paused), n.resumePaused(ctx))
+		step(fmt.Sprintf("resumed %v", paused), n.resumePaused(ctx, paused))
 	}
 	if killed := n.nodesIn(setKilled); len(killed) > 0 {
-		step(fmt.Sprintf("restarted %v", killed), n.restartKilled(ctx))
+		step(fmt.Sprintf("restarted %v", killed), n.restartKilled(ctx, killed))
 	}
 	for _, fk := range registry {
 		if sw, ok := fk.(sweeper); ok {

@@ -32,16 +32,19 @@ func (killKind) start(ctx context.Context, n *Nemesis, f fault) error {
 	return errors.Join(errs...)
 }
 
-func (killKind) heal(ctx context.Context, n *Nemesis, _ fault) error { return n.restartKilled(ctx) }
-func (killKind) value(f fault) map[string]any                        { return targetsValue(f) }
+func (killKind) heal(ctx context.Context, n *Nemesis, f fault) error {
+	return n.restartKilled(ctx, n.healable(setKilled, f))
+}
+func (killKind) value(f fault) map[string]any { return targetsValue(f) }
 
 func (killKind) describe(f fault) string {
 	return fmt.Sprintf("kill %s %s", f.Mode, strings.Join(f.Targets, " "))
 }
 
-func (n *Nemesis) restartKilled(ctx context.Context) error {
+// restartKilled restarts the given killed nodes.
+func (n *Nemesis) restartKilled(ctx context.Context, ids []string) error {
 	var errs []error
-	for _, id := range n.nodesIn(setKilled) {
+	for _, id := range ids {
 		if err := n.env.Cluster.Restart(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("restart %s: %w", id, err))
 			continue
@@ -50,3 +53,6 @@ func (n *Nemesis) restartKilled(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// overlap: a second kill hits nodes still up (liveViewLocked).
+func (killKind) overlap() Overlap { return OverlapSameKind }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/faultline/faultline/sut/system"
 )
@@ -40,10 +41,11 @@ type faultKind interface {
 	describe(f fault) string
 }
 
-// holder is implemented by a kind that acts during its hold (a clock strobe
-// flips offsets); other kinds just wait.
+// holder is implemented by a kind that acts during its hold of length d (a
+// clock strobe flips offsets); other kinds just wait. hold returns by the
+// end of d, or as soon as ctx is done.
 type holder interface {
-	hold(ctx context.Context, n *Nemesis, a *activeFault)
+	hold(ctx context.Context, n *Nemesis, a *activeFault, d time.Duration)
 }
 
 // sweeper is implemented by a kind that leaves damage of its own, beyond the
@@ -147,7 +149,7 @@ func (sel Selection) ForSystem(name string, caps system.Capabilities) (Selection
 		out := Selection{All: true, Kinds: supported}
 		return out, nil
 	}
-	for _, k := range sel.Kinds {
+	for _, k := range sel.allKinds() {
 		fk := kindOf(k)
 		if fk == nil {
 			continue // ParseSelection refuses unknown kinds
@@ -168,14 +170,19 @@ func (sel Selection) ForSystem(name string, caps system.Capabilities) (Selection
 type Selection struct {
 	Kinds []Kind
 	Modes map[Kind][]string // a kind absent here plays every mode
+	// Composites are the entries joined by "+": faults started together,
+	// held together and ended together (composite.go).
+	Composites []Composite
 	// All is set when --nemesis was "all" (or empty): ForSystem then keeps
 	// the kinds the system supports instead of refusing the others.
 	All bool
 }
 
 // ParseSelection reads --nemesis: "all" (also the empty string), "none", or a
-// comma-separated list of entries, each a kind ("partition") or a kind and
-// one of its modes ("partition:isolate-leader"); entries of one kind add up.
+// comma-separated list of entries, each a kind ("partition"), a kind and
+// one of its modes ("partition:isolate-leader"), or a composite of such
+// parts joined by "+" ("partition:isolate-leader+kill:one"); entries of one
+// kind add up, and composites come after the kinds, in the order written.
 // A kind named bare as well as with modes plays every mode. Kinds come out in
 // AllKinds order and modes in the kind's own order, without duplicates, so
 // the seeded schedule does not depend on how the list was written.
@@ -190,7 +197,16 @@ func ParseSelection(s string) (Selection, error) {
 	want := map[Kind]bool{}
 	bare := map[Kind]bool{}
 	modes := map[Kind]map[string]bool{}
+	var composites []Composite
 	for i, part := range strings.Split(s, ",") {
+		if strings.Contains(part, "+") {
+			c, err := parseComposite(s, i+1, part)
+			if err != nil {
+				return Selection{}, err
+			}
+			composites = append(composites, c)
+			continue
+		}
 		kindText, mode, hasMode := strings.Cut(strings.TrimSpace(part), ":")
 		k := Kind(strings.TrimSpace(kindText))
 		mode = strings.TrimSpace(mode)
@@ -214,7 +230,7 @@ func ParseSelection(s string) (Selection, error) {
 		}
 		modes[k][mode] = true
 	}
-	sel := Selection{}
+	sel := Selection{Composites: composites}
 	for _, k := range AllKinds {
 		if !want[k] {
 			continue
@@ -243,7 +259,7 @@ func ParseKinds(s string) ([]Kind, error) {
 
 // String is the inverse of ParseSelection: "none", or a comma list.
 func (sel Selection) String() string {
-	if len(sel.Kinds) == 0 {
+	if len(sel.Kinds) == 0 && len(sel.Composites) == 0 {
 		return "none"
 	}
 	var parts []string
@@ -255,6 +271,9 @@ func (sel Selection) String() string {
 			continue
 		}
 		parts = append(parts, string(k))
+	}
+	for _, c := range sel.Composites {
+		parts = append(parts, c.String())
 	}
 	return strings.Join(parts, ",")
 }

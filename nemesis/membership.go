@@ -88,7 +88,7 @@ func (membershipKind) heal(ctx context.Context, n *Nemesis, f fault) error {
 	if f.Grudge != nil {
 		// swap-partition: reunite the sides (and wake the fresh node, if
 		// its resume failed) before repairing the configuration.
-		if err := errors.Join(n.healPartitions(ctx), n.resumePaused(ctx)); err != nil {
+		if err := errors.Join(n.uncut(ctx, f), n.resumePaused(ctx, n.healable(setPaused, f))); err != nil {
 			return err
 		}
 	}
@@ -299,3 +299,8 @@ func minus(a, b []string) []string {
 	}
 	return out
 }
+
+// overlap: none. The repair at the end reconciles the whole configuration
+// with the running nodes, which a fault beside it (a killed voter, another
+// change) would defeat.
+func (membershipKind) overlap() Overlap { return OverlapNone }

@@ -18,6 +18,13 @@ type Options struct {
 	// Modes limits a kind to some of its modes (--nemesis kind:mode); a
 	// kind absent here plays all of its modes.
 	Modes map[Kind][]string
+	// Composites are the faults named together with "+" in --nemesis.
+	Composites []Composite
+	// Concurrent is how many faults may be active at once
+	// (--concurrent-faults): 0 or 1 plays one fault at a time, as always;
+	// more plays that many lanes, each on its own seeded schedule
+	// (overlap.go).
+	Concurrent int
 	// Interval is both how long a fault is held and the quiet time between
 	// two faults (--interval).
 	Interval time.Duration
@@ -39,10 +46,14 @@ type Options struct {
 // Validate names the flag of every bad field.
 func (o Options) Validate() error {
 	var errs []error
-	if len(o.Kinds) > 0 && o.Interval <= 0 {
+	if o.Concurrent < 0 || o.Concurrent > MaxConcurrent {
+		errs = append(errs, fmt.Errorf("--concurrent-faults must be between 1 and %d, got %d", MaxConcurrent, o.Concurrent))
+	}
+	if o.playsFaults() && o.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("--interval must be > 0, got %s", o.Interval))
 	}
-	if slices.Contains(o.Kinds, Membership) && o.MaxNodes < minVoters {
+	sel := Selection{Kinds: o.Kinds, Modes: o.Modes, Composites: o.Composites}
+	if slices.Contains(sel.allKinds(), Membership) && o.MaxNodes < minVoters {
 		errs = append(errs, fmt.Errorf("--nodes must be >= %d, got %d", minVoters, o.MaxNodes))
 	}
 	if o.MaxClockDrift < 0 || o.MaxClockDrift >= 1 {
@@ -54,7 +65,7 @@ func (o Options) Validate() error {
 		}
 	}
 	if o.Capabilities != nil {
-		if _, err := (Selection{Kinds: o.Kinds, Modes: o.Modes}).ForSystem(o.System, o.Capabilities); err != nil {
+		if _, err := sel.ForSystem(o.System, o.Capabilities); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -70,6 +81,9 @@ func (o Options) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// playsFaults reports whether the options ask for any fault.
+func (o Options) playsFaults() bool { return len(o.Kinds) > 0 || len(o.Composites) > 0 }
 
 // Env is what the nemesis acts on and reports to.
 type Env struct {

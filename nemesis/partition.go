@@ -77,7 +77,7 @@ func (partitionKind) heal(ctx context.Context, n *Nemesis, f fault) error {
 	if f.Mode == TopoLagIsolateLeader {
 		return n.healSlow(ctx, f) // the partition, then the leader's hold-back
 	}
-	return n.healPartitions(ctx)
+	return n.uncut(ctx, f)
 }
 
 // value: {"kind": topology, "groups" (when it has sides), "grudge"}, plus
@@ -103,3 +103,6 @@ func (partitionKind) describe(f fault) string {
 	}
 	return fmt.Sprintf("partition %s %s", f.Mode, describeGrudge(f.Grudge))
 }
+
+// overlap: grudges of overlapping partitions add up (heal.go's cut).
+func (partitionKind) overlap() Overlap { return OverlapSameKind }

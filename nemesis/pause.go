@@ -32,16 +32,19 @@ func (pauseKind) start(ctx context.Context, n *Nemesis, f fault) error {
 	return errors.Join(errs...)
 }
 
-func (pauseKind) heal(ctx context.Context, n *Nemesis, _ fault) error { return n.resumePaused(ctx) }
-func (pauseKind) value(f fault) map[string]any                        { return targetsValue(f) }
+func (pauseKind) heal(ctx context.Context, n *Nemesis, f fault) error {
+	return n.resumePaused(ctx, n.healable(setPaused, f))
+}
+func (pauseKind) value(f fault) map[string]any { return targetsValue(f) }
 
 func (pauseKind) describe(f fault) string {
 	return fmt.Sprintf("pause %s %s", f.Mode, strings.Join(f.Targets, " "))
 }
 
-func (n *Nemesis) resumePaused(ctx context.Context) error {
+// resumePaused resumes the given paused nodes.
+func (n *Nemesis) resumePaused(ctx context.Context, ids []string) error {
 	var errs []error
-	for _, id := range n.nodesIn(setPaused) {
+	for _, id := range ids {
 		if err := n.env.Cluster.Resume(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("resume %s: %w", id, err))
 			continue
@@ -50,3 +53,6 @@ func (n *Nemesis) resumePaused(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// overlap: a second pause hits nodes still up (liveViewLocked).
+func (pauseKind) overlap() Overlap { return OverlapSameKind }

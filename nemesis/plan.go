@@ -14,24 +14,26 @@ import (
 // one seed and the same sequence of views it returns the same sequence of
 // faults.
 type planner struct {
-	rng      *rand.Rand
-	kinds    []Kind
-	selected map[Kind][]string // kinds limited to some modes (Options.Modes)
-	caps     system.Capabilities
-	maxNodes int
-	maxDrift float64
-	nextID   int // numeric suffix of the next fresh node id
+	rng        *rand.Rand
+	kinds      []Kind
+	selected   map[Kind][]string // kinds limited to some modes (Options.Modes)
+	composites []Composite       // Options.Composites
+	caps       system.Capabilities
+	maxNodes   int
+	maxDrift   float64
+	nextID     *int // numeric suffix of the next fresh node id (shared by lanes)
 }
 
 func newPlanner(opt Options, initial []string) *planner {
 	return &planner{
-		rng:      rand.New(rand.NewPCG(uint64(opt.Seed), 0x6e656d65736973)),
-		kinds:    opt.Kinds,
-		selected: opt.Modes,
-		caps:     opt.Capabilities,
-		maxNodes: opt.MaxNodes,
-		maxDrift: opt.MaxClockDrift,
-		nextID:   nextNodeNumber(initial),
+		rng:        rand.New(rand.NewPCG(uint64(opt.Seed), 0x6e656d65736973)),
+		kinds:      opt.Kinds,
+		selected:   opt.Modes,
+		composites: opt.Composites,
+		caps:       opt.Capabilities,
+		maxNodes:   opt.MaxNodes,
+		maxDrift:   opt.MaxClockDrift,
+		nextID:     new(nextNodeNumber(initial)),
 	}
 }
 
@@ -54,8 +56,8 @@ func nextNodeNumber(ids []string) int {
 // freshID returns a node id never used in this campaign.
 func (p *planner) freshID(v view) string {
 	for {
-		id := "n" + strconv.Itoa(p.nextID)
-		p.nextID++
+		id := "n" + strconv.Itoa(*p.nextID)
+		*p.nextID++
 		if !slices.Contains(v.nodes, id) && !slices.Contains(v.voters, id) {
 			return id
 		}
@@ -66,12 +68,7 @@ func (p *planner) freshID(v view) string {
 // that none applies (e.g. only membership was asked for and the
 // configuration cannot shrink or grow within [3, MaxNodes]).
 func (p *planner) next(v view) (fault, bool) {
-	var kinds []faultKind
-	for _, k := range p.kinds {
-		if fk := kindOf(k); fk != nil && len(p.modes(k, v)) > 0 {
-			kinds = append(kinds, fk)
-		}
-	}
+	kinds := p.applicable(v)
 	if len(kinds) == 0 {
 		return fault{}, false
 	}
@@ -79,6 +76,17 @@ func (p *planner) next(v view) (fault, bool) {
 	modes := p.modes(fk.name(), v)
 	mode := modes[p.rng.IntN(len(modes))]
 	return fk.plan(p, mode, v), true
+}
+
+// applicable lists the selected kinds that have a mode for v, in order.
+func (p *planner) applicable(v view) []faultKind {
+	var kinds []faultKind
+	for _, k := range p.kinds {
+		if fk := kindOf(k); fk != nil && len(p.modes(k, v)) > 0 {
+			kinds = append(kinds, fk)
+		}
+	}
+	return kinds
 }
 
 // modes lists the variants of kind k the planner may play on v: those that
@@ -96,8 +104,19 @@ func (p *planner) modes(k Kind, v view) []string {
 	return slices.DeleteFunc(all, func(m string) bool { return !slices.Contains(chosen, m) })
 }
 
-// asked reports whether --nemesis named mode of kind k explicitly.
-func (p *planner) asked(k Kind, mode string) bool { return slices.Contains(p.selected[k], mode) }
+// asked reports whether --nemesis named mode of kind k explicitly, alone or
+// in a composite.
+func (p *planner) asked(k Kind, mode string) bool {
+	if slices.Contains(p.selected[k], mode) {
+		return true
+	}
+	for _, c := range p.composites {
+		if slices.Contains(c, Part{Kind: k, Mode: mode}) {
+			return true
+		}
+	}
+	return false
+}
 
 func (p *planner) pick(ids []string) string { return ids[p.rng.IntN(len(ids))] }
 

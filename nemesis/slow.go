@@ -174,10 +174,10 @@ func (n *Nemesis) applySlow(ctx context.Context, f fault) error {
 func (n *Nemesis) healSlow(ctx context.Context, f fault) error {
 	var errs []error
 	if f.Grudge != nil {
-		errs = append(errs, n.healPartitions(ctx))
+		errs = append(errs, n.uncut(ctx, f))
 	}
 	ids := slices.Sorted(maps.Keys(f.Delays))
-	for _, id := range n.nodesIn(setSlowed) {
+	for _, id := range n.healable(setSlowed, f) {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}

@@ -93,7 +93,7 @@ func TestSwapsOnARaftdCluster(t *testing.T) {
 				t.Fatalf("after %s: voters %v", f, st.Config.Voters)
 			}
 		}
-		n.hold(ctx, a)
+		n.holdAll(ctx, []*activeFault{a}, n.opt.Interval)
 		n.opMu.Lock()
 		err = n.endLocked(ctx, a, "")
 		n.opMu.Unlock()
