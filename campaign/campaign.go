@@ -179,7 +179,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	o := c.opt
 	c.setPhase(PhaseStarting)
-	rt, err := runtime.NewWithOptions(o.Runtime, runtime.Options{Log: c.log, SourceRoot: sourceRoot()})
+	rt, err := runtime.NewWithOptions(o.Runtime, runtime.Options{Log: c.log, SourceRoot: sourceRoot(), Owner: c.man.Owner.String()})
 	if err != nil {
 		return c.setupFailed(ctx, fmt.Errorf("--runtime %s: %w", o.Runtime, err))
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -720,4 +721,36 @@ func TestSweepsAreListedApartFromRuns(t *testing.T) {
 	}
 	ts.get(t, "/").wantBody(t, "runs page", `id="sweeps"`, `href="/runs/sweeps/20261127T050000Z/"`)
 	ts.get(t, "/runs/sweeps/20261127T050000Z/").wantBody(t, "sweep page", "sweep matrix page")
+}
+
+// A run left running by a checker that is gone (killed with SIGKILL) is
+// listed as abandoned, not running.
+func TestRunOfAGoneOwnerIsAbandoned(t *testing.T) {
+	storeDir := copyStore(t)
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	owner, err := store.OwnerOf(child.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Process.Kill()
+	child.Wait()
+	dir, stamp, err := store.CreateRun(storeDir, "killed", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.WriteManifest(dir, store.Manifest{Name: "killed", Timestamp: stamp, Status: store.StatusRunning, Owner: &owner}); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServerOn(t, storeDir, nil)
+	r := ts.get(t, "/api/runs?name=killed")
+	var page runPage
+	if err := json.Unmarshal([]byte(r.body), &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Runs) != 1 || page.Runs[0].Status != store.StatusAbandoned || !page.Runs[0].Incomplete {
+		t.Errorf("run of a gone owner: %+v", page.Runs)
+	}
 }

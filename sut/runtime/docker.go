@@ -71,7 +71,7 @@ func (r *dockerRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) {
 	}
 	built := time.Now()
 	nw, err := network.New(ctx, network.WithLabels(map[string]string{
-		LabelFaultline: "1", LabelCampaign: spec.Campaign,
+		LabelFaultline: "1", LabelCampaign: spec.Campaign, LabelOwner: r.opts.Owner,
 	}))
 	if err != nil {
 		cli.Close()
@@ -172,7 +172,7 @@ func (c *dockerCluster) createNode(ctx context.Context, id string, peers map[str
 		Cmd:          args,
 		ExposedPorts: []string{containerPortKey.String()},
 		Labels: map[string]string{
-			LabelFaultline: "1", LabelCampaign: c.spec.Campaign, LabelNode: id,
+			LabelFaultline: "1", LabelCampaign: c.spec.Campaign, LabelNode: id, LabelOwner: c.opts.Owner,
 		},
 		Networks:       []string{c.network.Name},
 		NetworkAliases: map[string][]string{c.network.Name: {id}},

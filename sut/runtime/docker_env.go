@@ -18,6 +18,9 @@ const (
 	LabelFaultline = "faultline"          // "1" on everything we create
 	LabelCampaign  = "faultline.campaign" // the campaign name
 	LabelNode      = "faultline.node"     // the node id (containers only)
+	// LabelOwner is the process that created the resource (Options.Owner):
+	// GCOwned removes only what belongs to owners that are gone.
+	LabelOwner = "faultline.owner"
 	// LabelImage marks node images (value: the system's name). It is not
 	// faultline=1: containers inherit image labels.
 	LabelImage = "faultline.image"

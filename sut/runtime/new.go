@@ -22,6 +22,10 @@ type Options struct {
 	// StartTimeout bounds how long a node may take to serve after it is
 	// started, within the caller's context; zero means one minute.
 	StartTimeout time.Duration
+	// Owner names the process that owns the cluster (the checker's run
+	// owner, host/pid/start); docker resources carry it as the
+	// faultline.owner label. Empty means unknown.
+	Owner string
 }
 
 func (o Options) withDefaults() Options {
