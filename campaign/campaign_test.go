@@ -222,7 +222,7 @@ func readManifest(t *testing.T, runDir string) store.Manifest {
 	return *m
 }
 
-// assertRunDir checks the store layout of DESIGN.md.
+// assertRunDir checks the store layout of docs/store.md.
 func assertRunDir(t *testing.T, o Options, out *Outcome, m store.Manifest) {
 	t.Helper()
 	var recorded Options

@@ -42,7 +42,7 @@ const (
 )
 
 // Reader streams the events of a history in the JSONL contract of
-// docs/history-format (DESIGN.md), validating each one as it comes. It is
+// docs/history.md, validating each one as it comes. It is
 // the one reader of history files: checking, reports and live followers
 // all read through it. Errors are *ParseError values naming the file and
 // line. After a ParseError on a complete line, Next may be called again: the

@@ -10,7 +10,7 @@ var clientFunctions = map[string]bool{
 	FRead: true, FWrite: true, FCas: true, FAdd: true, FAppend: true,
 }
 
-// validator checks the well-formedness rules of DESIGN.md one event at a
+// validator checks the well-formedness rules of docs/history.md one event at a
 // time, so the streaming reader and Pair share one definition of them. Its
 // errors do not name a place: callers add the line or the event index.
 type validator struct {

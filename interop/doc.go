@@ -4,7 +4,7 @@
 // Faultline history back out in either form.
 //
 // It owns the mapping between those formats and history.Event only. It
-// checks nothing (package check does), writes no report (package reports)
+// checks nothing (package check does), writes no report (package report)
 // and never changes the JSONL contract (package history owns it): every
 // history it returns has passed history's own validation.
 package interop

@@ -23,7 +23,7 @@ const (
 	casMismatch               // cas answers {"ok": false}
 )
 
-// emulator answers like raftd's client API (DESIGN.md) over an in-memory
+// emulator answers like raftd's client API (docs/raftd-api.md) over an in-memory
 // store, so the recording clients can be tested without a cluster. decide
 // picks the answer per request; the default serves everything.
 type emulator struct {

@@ -1,4 +1,4 @@
-// Package client is the Go client of the raftd HTTP API (see DESIGN.md), used
+// Package client is the Go client of the raftd HTTP API (docs/raftd-api.md), used
 // by workloads, the nemesis, tests and benchmarks. It owns leader discovery
 // (following 307 redirects through its own node-id -> address map, since a
 // Location may name an address only the cluster can reach), retrying definite

@@ -2,7 +2,7 @@
 // (sut/raft) with a skewable clock, persists its Ready batches through the
 // write-ahead log (sut/wal), applies committed commands to the key-value state
 // machine (sut/kv), moves messages between peers over persistent streaming
-// HTTP links, and serves the client and admin HTTP API fixed in DESIGN.md.
+// HTTP links, and serves the client and admin HTTP API of docs/raftd-api.md.
 // The server-level planted bugs (stale-local-read, ack-before-commit,
 // follower-read-no-wait) live here as small branches marked
 // "// PLANTED BUG <name>"; the other bugs are passed through to the core and

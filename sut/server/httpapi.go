@@ -15,7 +15,7 @@ import (
 	"github.com/faultline/faultline/sut/raft"
 )
 
-// The HTTP API (DESIGN.md), with the answers this server gives:
+// The HTTP API (docs/raftd-api.md), with the answers this server gives:
 //
 //	GET    /kv/{key}           200 {"value": v} | 404 {"error":"not found"}; ?read=local serves local state on any node
 //	PUT    /kv/{key}           {"value": v} -> 200 {"ok": true}
@@ -39,7 +39,7 @@ import (
 // maxBodyBytes bounds a client request body.
 const maxBodyBytes = 1 << 20
 
-// routes maps the HTTP API of DESIGN.md onto the handlers.
+// routes maps the HTTP API of docs/raftd-api.md onto the handlers.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /kv/{key}", s.handleGet)
