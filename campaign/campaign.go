@@ -242,7 +242,7 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		StaleReads:  o.Read != "",
 		Seed:        o.Seed,
 	}
-	sel, _ := nemesis.ParseSelection(o.Nemesis) // validated by Options.Validate
+	sel, _ := o.faultSelection(c.sys) // validated by Options.Validate
 	c.env = nemesis.Env{
 		Cluster: cluster,
 		Admin:   c.sys.NewAdmin(clusterAddrs(cluster), o.RequestTimeout),
@@ -252,6 +252,10 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	nem := nemesis.New(c.env, nemesis.Options{
 		Kinds:         sel.Kinds,
 		Modes:         sel.Modes,
+		Composites:    sel.Composites,
+		Concurrent:    o.ConcurrentFaults,
+		System:        c.sys.Name(),
+		Capabilities:  c.sys.Capabilities(),
 		Interval:      o.Interval,
 		Seed:          o.Seed + 1, // its own stream, still fixed by --seed
 		MaxNodes:      o.Nodes,

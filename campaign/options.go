@@ -32,6 +32,9 @@ type Options struct {
 	Keys        int           `json:"keys"`
 	Nemesis     string        `json:"nemesis"` // all, none, or a comma list of kinds
 	Interval    time.Duration `json:"interval"`
+	// ConcurrentFaults is how many faults may be active at once, each lane
+	// on its own seeded schedule (--concurrent-faults; 1: one at a time).
+	ConcurrentFaults int `json:"concurrent_faults"`
 	// Seed drives the workload generators and the nemesis schedule. 0 asks
 	// Run to pick one from the clock; the seed actually used is recorded.
 	Seed     int64    `json:"seed"`
@@ -75,21 +78,22 @@ const (
 // seed stays 0: picked from the clock by Run).
 func DefaultOptions() Options {
 	return Options{
-		System:          DefaultSystem,
-		Runtime:         DefaultRuntime,
-		Nodes:           DefaultNodes,
-		Duration:        DefaultDuration,
-		Workload:        DefaultWorkload,
-		Concurrency:     DefaultConcurrency,
-		Keys:            DefaultKeys,
-		Nemesis:         DefaultNemesis,
-		Interval:        DefaultInterval,
-		ReadMode:        DefaultReadMode,
-		Store:           DefaultStore,
-		CheckTimeout:    DefaultCheckTimeout,
-		RecoveryTimeout: DefaultRecoveryTimeout,
-		RequestTimeout:  DefaultRequestTimeout,
-		MaxClockDrift:   DefaultMaxClockDrift,
+		System:           DefaultSystem,
+		Runtime:          DefaultRuntime,
+		Nodes:            DefaultNodes,
+		Duration:         DefaultDuration,
+		Workload:         DefaultWorkload,
+		Concurrency:      DefaultConcurrency,
+		Keys:             DefaultKeys,
+		Nemesis:          DefaultNemesis,
+		Interval:         DefaultInterval,
+		ConcurrentFaults: 1,
+		ReadMode:         DefaultReadMode,
+		Store:            DefaultStore,
+		CheckTimeout:     DefaultCheckTimeout,
+		RecoveryTimeout:  DefaultRecoveryTimeout,
+		RequestTimeout:   DefaultRequestTimeout,
+		MaxClockDrift:    DefaultMaxClockDrift,
 	}
 }
 
@@ -142,8 +146,11 @@ func (o Options) Normalized() Options {
 	if o.Nemesis == "" {
 		o.Nemesis = DefaultNemesis
 	}
+	if o.ConcurrentFaults == 0 {
+		o.ConcurrentFaults = 1 // a record from before the option
+	}
 	if o.Nemesis != "all" && o.Nemesis != "none" {
-		if sel, err := nemesis.ParseSelection(o.Nemesis); err == nil && len(sel.Kinds) > 0 {
+		if sel, err := nemesis.ParseSelection(o.Nemesis); err == nil && len(sel.Kinds)+len(sel.Composites) > 0 {
 			o.Nemesis = sel.String()
 		}
 	}
@@ -191,12 +198,18 @@ func (o Options) Validate() error {
 	if o.Nemesis != "none" && (o.Interval < MinInterval || o.Interval > MaxInterval) {
 		return fieldErr("interval", "must be between %s and %s, got %s", MinInterval, MaxInterval, o.Interval)
 	}
+	if o.ConcurrentFaults < 1 || o.ConcurrentFaults > nemesis.MaxConcurrent {
+		return fieldErr("concurrent_faults", "must be between 1 and %d, got %d", nemesis.MaxConcurrent, o.ConcurrentFaults)
+	}
 	if o.Seed < 0 {
 		return fieldErr("seed", "must be 0 (pick one) or positive, got %d", o.Seed)
 	}
 	sys, err := o.SystemUnderTest()
 	if err != nil {
 		return flagErr(err)
+	}
+	if _, err := o.faultSelection(sys); err != nil {
+		return fieldErr("nemesis", "%v", err)
 	}
 	if stale := sys.StaleReadMode(); o.Read != "" && o.Read != stale {
 		return fieldErr("read", "must be empty (linearizable reads) or %s for system %s, got %q", orNone(stale), sys.Name(), o.Read)
@@ -268,6 +281,16 @@ func flagErr(err error) *FieldError {
 	return &FieldError{Field: strings.ReplaceAll(flag, "-", "_"), Msg: rest}
 }
 
+// faultSelection is --nemesis for the system under test: "all" is every
+// fault kind it supports, and a kind it cannot play is refused.
+func (o Options) faultSelection(sys system.System) (nemesis.Selection, error) {
+	sel, err := nemesis.ParseSelection(o.Nemesis)
+	if err != nil {
+		return sel, err
+	}
+	return sel.ForSystem(sys.Name(), sys.Capabilities())
+}
+
 // ReproduceArgs is the `checker run` command line (program name excluded)
 // that runs this campaign again with the same settings and seed. Every
 // option is spelled out so a later change of defaults cannot alter it.
@@ -283,6 +306,7 @@ func (o Options) ReproduceArgs() []string {
 		"--keys", strconv.Itoa(o.Keys),
 		"--nemesis", o.Nemesis,
 		"--interval", o.Interval.String(),
+		"--concurrent-faults", strconv.Itoa(o.ConcurrentFaults),
 		"--seed", strconv.FormatInt(o.Seed, 10),
 	}
 	if o.Read != "" {

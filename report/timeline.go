@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -24,7 +26,8 @@ type timelineData struct {
 	Fs     []string          `json:"fs"`
 	Keys   []string          `json:"keys"`
 	Ops    [][]any           `json:"ops"`
-	Faults [][]any           `json:"faults"` // [kind, start ms, end ms, detail, healed]
+	Faults [][]any           `json:"faults"` // [kind, start ms, end ms, detail, healed, lane]
+	Lanes  int               `json:"lanes"`  // fault lanes: overlapping faults get their own
 	Colors map[string]string `json:"colors"`
 	Total  int               `json:"total"`
 	Shown  int               `json:"shown"`
@@ -72,8 +75,10 @@ func timelineJSON(h *History, start, end int64, flagged map[int]bool, colors map
 		})
 	}
 	td.Faults = make([][]any, 0, len(h.Faults))
-	for _, f := range h.Faults {
-		td.Faults = append(td.Faults, []any{f.Kind, ms(f.Start), ms(f.End), shorten(f.Detail, 200), f.Healed})
+	lanes := faultLanes(h.Faults)
+	for i, f := range h.Faults {
+		td.Faults = append(td.Faults, []any{f.Kind, ms(f.Start), ms(f.End), shorten(f.Detail, 200), f.Healed, lanes[i]})
+		td.Lanes = max(td.Lanes, lanes[i]+1)
 	}
 	// json.Marshal escapes <, > and &, so the data is safe inside <script>.
 	b, err := json.Marshal(td)
@@ -134,4 +139,28 @@ func evenPick(k, n, want int) bool {
 		return true
 	}
 	return k*want/n != (k+1)*want/n
+}
+
+// faultLanes gives each fault the lowest lane free at its start, so that
+// faults active at once (--concurrent-faults, composites) are drawn side by
+// side rather than on top of each other.
+func faultLanes(faults []Fault) []int {
+	lanes := make([]int, len(faults))
+	order := make([]int, len(faults))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(faults[a].Start, faults[b].Start) })
+	var busyUntil []int64 // per lane, the end of its last fault
+	for _, i := range order {
+		f := faults[i]
+		lane := slices.IndexFunc(busyUntil, func(end int64) bool { return end <= f.Start })
+		if lane < 0 {
+			lane = len(busyUntil)
+			busyUntil = append(busyUntil, 0)
+		}
+		busyUntil[lane] = max(f.End, f.Start+1)
+		lanes[i] = lane
+	}
+	return lanes
 }

@@ -35,7 +35,10 @@
   var byId = {};
   ops.forEach(function (o) { byRow[o[1]].push(o); byId[o[0]] = o; });
 
-  var AXIS = 34, GUTTER = 52, RIGHT = 8;
+  // Fault lanes: one 14 px strip each above the operations, so faults
+  // active at once are drawn side by side.
+  var LANES = Math.max(1, td.lanes || 1), LANE_H = 14;
+  var AXIS = 20 + LANES * LANE_H, GUTTER = 52, RIGHT = 8;
   var rowH = Math.max(3, Math.min(22, Math.floor(560 / rows)));
   var home = Math.min(Math.max(td.start || 0, 0), end - 1);
   var view = { t0: home, t1: end };
@@ -81,14 +84,18 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     ctx.font = "11px system-ui, sans-serif";
-    // Faults: shaded bands under everything.
+    // Faults: a labelled bar in the fault's lane, and a shaded band under
+    // the operations (overlapping faults shade darker).
     (td.faults || []).forEach(function (f) {
       var a = x(f[1]), b = Math.max(x(f[2]), a + 1);
       if (b < GUTTER || a > w - RIGHT) return;
       a = Math.max(a, GUTTER); b = Math.min(b, w - RIGHT);
-      ctx.fillStyle = hexAlpha(td.colors[f[0]] || "#999999", 0.22);
-      ctx.fillRect(a, AXIS - 14, b - a, h - AXIS + 14);
-      if (b - a > 30) { ctx.fillStyle = "#37474f"; ctx.fillText(faultLabel(f), a + 3, AXIS - 3, b - a - 4); }
+      var top = 20 + (f[5] || 0) * LANE_H, color = td.colors[f[0]] || "#999999";
+      ctx.fillStyle = hexAlpha(color, 0.45);
+      ctx.fillRect(a, top, b - a, LANE_H - 1);
+      ctx.fillStyle = hexAlpha(color, 0.22 / LANES);
+      ctx.fillRect(a, AXIS, b - a, h - AXIS);
+      if (b - a > 30) { ctx.fillStyle = "#37474f"; ctx.fillText(faultLabel(f), a + 3, top + LANE_H - 3, b - a - 4); }
     });
     // Time axis.
     var step = niceStep((view.t1 - view.t0) / 8);
