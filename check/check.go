@@ -28,6 +28,17 @@ type Options struct {
 	// report on linearizable keys in Stats.ClassifierDisagreements (which
 	// must stay 0: the classifiers are sound). The tests run with it.
 	CrossCheck bool
+	// MemoryBudget bounds what Porcupine's searches may hold, in bytes; a
+	// key whose search would exceed its share stops and is unknown
+	// ("memory budget"). Zero means DefaultMemoryBudget().
+	MemoryBudget int64
+}
+
+func (opt Options) memoryBudget() int64 {
+	if opt.MemoryBudget > 0 {
+		return opt.MemoryBudget
+	}
+	return DefaultMemoryBudget()
 }
 
 // keyOutcome is Porcupine's answer for one key.
@@ -40,6 +51,8 @@ type keyOutcome struct {
 	// found is what the classifiers report on the key.
 	found []Anomaly
 	err   error
+	// outOfMemory is set when the memory guard stopped the search.
+	outOfMemory bool
 }
 
 // Check decides whether a history is linearizable, key by key, and explains
@@ -98,20 +111,21 @@ func (b *builder) check(start time.Time, opt Options) (*Result, error) {
 		deadline = start.Add(opt.Timeout)
 	}
 	model := modelFor(workload)
-	outcomes := checkKeys(keys, workload, model, deadline, workers(opt), opt.CrossCheck)
+	limit := searchLimit(opt.memoryBudget(), workers(opt))
+	outcomes := checkKeys(keys, workload, model, deadline, workers(opt), limit, opt.CrossCheck)
 	for _, o := range outcomes {
 		if o.err != nil {
 			return nil, o.err
 		}
 	}
-	verboseRecheck(outcomes, model, deadline, workers(opt))
+	verboseRecheck(outcomes, model, deadline, workers(opt), limit)
 
 	res := &Result{Workload: workload, Anomalies: []Anomaly{}, Counts: map[string]int{},
 		verbose: map[string]*porcupine.LinearizationInfo{}, failing: map[string]*keyHistory{},
 		intervals: b.faults.Intervals()}
 	res.Stats = recordStats(keys)
 	res.Stats.Keys = len(keys)
-	var undecided []string
+	var undecided, stopped []string
 	for _, o := range outcomes {
 		kr := KeyResult{Key: o.kh.key, Ops: len(o.kh.recs), Elapsed: int64(o.elapsed)}
 		found := o.found
@@ -136,7 +150,11 @@ func (b *builder) check(start time.Time, opt Options) (*Result, error) {
 		default:
 			kr.Valid = Unknown
 			res.Stats.KeysUnk++
-			undecided = append(undecided, o.kh.key)
+			if o.outOfMemory {
+				stopped = append(stopped, o.kh.key)
+			} else {
+				undecided = append(undecided, o.kh.key)
+			}
 		}
 		if o.result != porcupine.Illegal {
 			o.kh.release()
@@ -156,9 +174,9 @@ func (b *builder) check(start time.Time, opt Options) (*Result, error) {
 	switch {
 	case res.Stats.KeysBad > 0:
 		res.Valid = Invalid
-	case len(undecided) > 0:
+	case len(undecided)+len(stopped) > 0:
 		res.Valid = Unknown
-		res.Reason = undecidedReason(undecided, len(keys), opt.Timeout, len(res.Anomalies))
+		res.Reason = undecidedReason(undecided, stopped, len(keys), opt, len(res.Anomalies))
 	default:
 		res.Valid = Valid
 	}
@@ -191,7 +209,7 @@ func remaining(deadline time.Time) time.Duration {
 // Each key's model is built just before its search. The classifiers run on
 // the keys Porcupine does not find linearizable (on every key with
 // crossCheck), even when time is up: they are cheap.
-func checkKeys(keys []*keyHistory, workload string, model porcupine.Model, deadline time.Time, workers int, crossCheck bool) []*keyOutcome {
+func checkKeys(keys []*keyHistory, workload string, model porcupine.Model, deadline time.Time, workers int, limit int64, crossCheck bool) []*keyOutcome {
 	outcomes := make([]*keyOutcome, len(keys))
 	order := make([]int, len(keys))
 	for i := range order {
@@ -206,8 +224,12 @@ func checkKeys(keys []*keyHistory, workload string, model porcupine.Model, deadl
 		}
 		if left := remaining(deadline); left >= 0 {
 			began := time.Now()
-			o.result = porcupine.CheckOperationsTimeout(model, o.kh.model, left)
+			g := newSearchGuard(limit, len(o.kh.model))
+			o.result = porcupine.CheckOperationsTimeout(g.guard(model), o.kh.model, left)
 			o.elapsed = time.Since(began)
+			if g.tripped.Load() && o.result != porcupine.Ok {
+				o.result, o.outOfMemory = porcupine.Unknown, true
+			}
 		}
 		if o.result != porcupine.Ok || crossCheck {
 			if o.err = o.kh.materialize(); o.err == nil {
@@ -229,7 +251,7 @@ const minVerboseBudget = time.Second
 // verboseRecheck re-runs only the failing keys with
 // porcupine.CheckOperationsVerbose, to get the partial linearizations that
 // explain them and draw them.
-func verboseRecheck(outcomes []*keyOutcome, model porcupine.Model, deadline time.Time, workers int) {
+func verboseRecheck(outcomes []*keyOutcome, model porcupine.Model, deadline time.Time, workers int, limit int64) {
 	var failing []int
 	for i, o := range outcomes {
 		if o.result == porcupine.Illegal {
@@ -241,7 +263,8 @@ func verboseRecheck(outcomes []*keyOutcome, model porcupine.Model, deadline time
 		if budget != 0 && budget < minVerboseBudget {
 			budget = minVerboseBudget
 		}
-		_, info := porcupine.CheckOperationsVerbose(model, outcomes[i].kh.model, budget)
+		kh := outcomes[i].kh
+		_, info := porcupine.CheckOperationsVerbose(newSearchGuard(limit, len(kh.model)).guard(model), kh.model, budget)
 		outcomes[i].info = &info
 	})
 }
@@ -284,21 +307,29 @@ func recordStats(keys []*keyHistory) Stats {
 	return s
 }
 
-func undecidedReason(undecided []string, keys int, timeout time.Duration, anomalies int) string {
-	shown := undecided
-	if len(shown) > 5 {
-		shown = shown[:5]
+func undecidedReason(undecided, stopped []string, keys int, opt Options, anomalies int) string {
+	var parts []string
+	if len(undecided) > 0 {
+		parts = append(parts, fmt.Sprintf("the check ran out of time (timeout %s): %d of %d keys undecided (%s)",
+			opt.Timeout, len(undecided), keys, someKeys(undecided)))
 	}
-	reason := fmt.Sprintf("the check ran out of time (timeout %s): %d of %d keys undecided (%s",
-		timeout, len(undecided), keys, strings.Join(shown, ", "))
-	if len(shown) < len(undecided) {
-		reason += ", …"
+	if len(stopped) > 0 {
+		parts = append(parts, fmt.Sprintf("the memory budget (%s, --check-memory) stopped the search of %d of %d keys (%s)",
+			FormatBytes(opt.memoryBudget()), len(stopped), keys, someKeys(stopped)))
 	}
-	reason += ")"
+	reason := strings.Join(parts, "; ")
 	if anomalies > 0 {
 		reason += fmt.Sprintf("; the classifiers found %d anomalies on undecided keys", anomalies)
 	}
 	return reason
+}
+
+// someKeys names up to five keys.
+func someKeys(keys []string) string {
+	if len(keys) <= 5 {
+		return strings.Join(keys, ", ")
+	}
+	return strings.Join(keys[:5], ", ") + ", …"
 }
 
 func cmpInt64(a, b int64) int {

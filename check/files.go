@@ -107,7 +107,8 @@ func WriteKeyViews(dir string, events []history.Event, res *Result, opt Options)
 	for _, kh := range keys {
 		info := res.verbose[kh.key]
 		if info == nil {
-			_, fresh := porcupine.CheckOperationsVerbose(model, kh.model, opt.Timeout)
+			guard := newSearchGuard(searchLimit(opt.memoryBudget(), 1), len(kh.model))
+			_, fresh := porcupine.CheckOperationsVerbose(guard.guard(model), kh.model, opt.Timeout)
 			info = &fresh
 		}
 		view := *info // AddAnnotations appends: keep the Result's copy clean

@@ -26,14 +26,16 @@ func checkUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	var wl string
 	var timeout time.Duration
-	printDefaults(w, checkFlags(&wl, &timeout, &importFlags{}))
+	var mem check.ByteSize
+	printDefaults(w, checkFlags(&wl, &timeout, &mem, &importFlags{}))
 }
 
-func checkFlags(workload *string, timeout *time.Duration, imp *importFlags) *flag.FlagSet {
+func checkFlags(workload *string, timeout *time.Duration, memory *check.ByteSize, imp *importFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	imp.register(fs)
 	fs.StringVar(workload, "workload", "", "model: `register`, set or append (default: the run's workload, else inferred from the operations)")
 	fs.DurationVar(timeout, "check-timeout", campaign.DefaultCheckTimeout, "time limit; beyond it the verdict is unknown")
+	fs.Var(memory, "check-memory", "memory `budget` of the search (512MiB, 2GiB, ...); a key that would exceed it is unknown (default half the machine's memory, "+check.FormatBytes(check.DefaultMemoryBudget())+" here)")
 	return fs
 }
 
@@ -41,7 +43,8 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var workload string
 	var timeout time.Duration
 	var imp importFlags
-	rest, err := parseFlags(checkFlags(&workload, &timeout, &imp), args)
+	var memory check.ByteSize
+	rest, err := parseFlags(checkFlags(&workload, &timeout, &memory, &imp), args)
 	if err == nil {
 		err = imp.validate()
 	}
@@ -73,7 +76,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
-	opt := check.Options{Workload: workload, Timeout: timeout}
+	opt := check.Options{Workload: workload, Timeout: timeout, MemoryBudget: int64(memory)}
 	if info.IsDir() && imp.from == "" {
 		if imp.reportDir != "" {
 			return flagError(fmt.Errorf("--report is for a bare history file; a run directory's report is rewritten in place"), "check", checkUsage, stdout, stderr)
