@@ -36,7 +36,32 @@ var (
 		InfoRate: 0.10, FailRate: 0.02, Seed: 42}
 )
 
-func BenchmarkCheckMillion(b *testing.B)     { benchmarkCheck(b, millionConfig) }
+func BenchmarkCheckMillion(b *testing.B) { benchmarkCheck(b, millionConfig) }
+
+// BenchmarkCheckFile checks the history file FAULTLINE_HISTORY names, e.g.
+// the ten-million-operation one:
+//
+//	checker gen-history --preset ten-million --out /tmp/ten.jsonl
+//	FAULTLINE_HISTORY=/tmp/ten.jsonl go test ./check -run X -bench CheckFile -benchtime 1x
+//
+// Run on its own, its peak-rss-MB is the process's peak resident memory.
+func BenchmarkCheckFile(b *testing.B) {
+	path := os.Getenv("FAULTLINE_HISTORY")
+	if path == "" {
+		b.Skip("FAULTLINE_HISTORY names no history file")
+	}
+	defer measure(b)()
+	for b.Loop() {
+		res, err := CheckFile(path, Options{Timeout: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Stats.Ops), "ops")
+		if res.Valid != Valid {
+			b.Fatalf("verdict %s: %s", res.Valid, res.Reason)
+		}
+	}
+}
 func BenchmarkPorcupineMillion(b *testing.B) { benchmarkPorcupine(b, millionConfig) }
 func BenchmarkCheckHard(b *testing.B)        { benchmarkCheck(b, hardConfig) }
 func BenchmarkPorcupineHard(b *testing.B)    { benchmarkPorcupine(b, hardConfig) }
@@ -225,6 +250,10 @@ func measure(b *testing.B) func() {
 		close(stop)
 		b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
 		b.ReportMetric(float64(<-peak)/1e6, "peak-heap-MB")
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			b.ReportMetric(float64(ru.Maxrss)/1e3, "peak-rss-MB") // of the whole process so far
+		}
 	}
 }
 

@@ -136,3 +136,18 @@ func corrupt(events []history.Event, workload string, rng *rand.Rand) {
 		e.Value = list
 	}
 }
+
+// Histories in which clients share the keys (the benchmarks' kind) are
+// valid too.
+func TestSharedClientHistoriesAreValid(t *testing.T) {
+	for _, workload := range []string{WorkloadRegister, WorkloadSet, WorkloadAppend} {
+		for seed := range uint64(4) {
+			cfg := gen.Config{Workload: workload, Keys: 3, OpsPerKey: 80, Clients: 4 + int(seed), InfoRate: 0.08, FailRate: 0.05, Seed: seed}
+			events, err := gen.Generate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expectValid(t, mustCheck(t, events, Options{Workload: workload}))
+		}
+	}
+}
