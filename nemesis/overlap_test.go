@@ -200,3 +200,36 @@ func TestOverlappingFaultsAreAllHealed(t *testing.T) {
 	}
 	t.Logf("%d faults, %d overlapping pairs", len(faults), overlapping)
 }
+
+// TestCompositeStartsAndEndsTogether plays one composite on three raftd
+// processes: both faults are recorded, overlap, end in reverse order, and
+// the cluster recovers.
+func TestCompositeStartsAndEndsTogether(t *testing.T) {
+	ctx, tc := startCluster(t, 3)
+	sel, err := ParseSelection("partition:isolate-leader+pause:one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := New(tc.env, Options{Composites: sel.Composites, Interval: 500 * time.Millisecond, Seed: 2, MaxNodes: 3})
+	if err := n.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cur := n.Current(); cur != "" {
+		t.Fatalf("%q still active after the composite's end", cur)
+	}
+	if err := n.HealAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	requireHealthy(t, ctx, tc.env, 3)
+	events := tc.readHistory(t)
+	requireAllEnded(t, events)
+	var fs []string
+	for _, e := range events {
+		if e.Process.Nemesis && e.F != "heal" {
+			fs = append(fs, e.F)
+		}
+	}
+	if want := []string{"partition-start", "pause-start", "pause-end", "partition-end"}; !reflect.DeepEqual(fs, want) {
+		t.Fatalf("nemesis events %v, want %v", fs, want)
+	}
+}
