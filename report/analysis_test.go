@@ -97,11 +97,12 @@ not json
 		t.Fatal(err)
 	}
 	want := []string{
-		"history.jsonl:1: ok from process 0 without an invocation",
-		"history.jsonl:3: process 1 invoked again while op at line 2 is open",
+		// Worded by history.Reader, the one reader of histories.
+		"history.jsonl:1: ok completion of read by process 0 without a pending invoke",
+		"history.jsonl:3: process 1 invokes write while its write invoked at event 0 has not completed",
 		"history.jsonl:4: process must be a non-negative integer",
 		`history.jsonl:5: unknown type "finish"`,
-		"history.jsonl:6: unreadable event",
+		"history.jsonl:6: malformed JSON",
 		"history.jsonl:7: kill-end without a matching kill-start",
 		"history.jsonl:9: half-written last line ignored",
 	}

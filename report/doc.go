@@ -4,9 +4,10 @@
 // facts), junit.xml, and the per-key views it links.
 //
 // It reads a run directory through package store (campaign.json,
-// results.json, nodes/status.jsonl) and its own tolerant reading of
-// history.jsonl: a missing or half-written file makes a run "incomplete",
-// never a crash. It writes nothing but report.html and junit.xml into a run
+// results.json, nodes/status.jsonl) and history.jsonl through history's one
+// reader, pairing faults by history's one rule (history.Faults): a missing
+// or half-written file, or a line the reader refuses, makes a run
+// "incomplete" with the problem named, never a crash. It writes nothing but report.html and junit.xml into a run
 // directory. It must not touch the history's recording, the check, the
 // campaign's phases, the web service (package serve) or the system under
 // test.

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -123,185 +122,135 @@ func readHistory(fsys fs.FS, name string) (*History, error) {
 // used to size the operations slice once instead of growing it.
 const bytesPerOp = 160
 
-// historyDecoder pairs invocations with completions while streaming.
+// historyDecoder pairs invocations with completions while streaming events
+// from history.Reader; faults pair by history.Faults, the one rule.
 type historyDecoder struct {
-	name     string
-	h        *History
-	busy     map[int]int // process -> index of its open op in h.Ops
-	open     map[string][]int
-	interned map[string]string
-	dropped  int
+	name    string
+	h       *History
+	busy    map[int]int    // process -> index of its open op in h.Ops
+	started map[string]int // fault kind -> starts not yet ended (to name lonely ends)
+	faults  history.Faults
+	lines   map[int]int // 0-based line of each nemesis event, by event index
+	read    int         // lines read so far (events and refused lines)
+	dropped int
 }
 
 func decodeHistory(r io.Reader, name string) (*History, error) {
 	return decodeHistorySized(r, name, 0)
 }
 
-// decodeHistorySized reads a history of about size bytes (0: unknown).
+// decodeHistorySized reads a history of about size bytes (0: unknown) with
+// history's one reader, in Strict mode: a line the reader refuses is named
+// in Problems and skipped, and reading goes on (a cut last line is one of
+// them). Only a failing read of r is an error.
 func decodeHistorySized(r io.Reader, name string, size int64) (*History, error) {
 	d := &historyDecoder{
-		name:     name,
-		h:        &History{Ops: make([]Op, 0, size/bytesPerOp)},
-		busy:     map[int]int{},
-		open:     map[string][]int{},
-		interned: map[string]string{},
+		name:    name,
+		h:       &History{Ops: make([]Op, 0, size/bytesPerOp)},
+		busy:    map[int]int{},
+		started: map[string]int{},
+		lines:   map[int]int{},
 	}
-	br := bufio.NewReaderSize(r, 1<<16)
-	line := 0
-	var long []byte // a line longer than the reader's buffer, assembled
+	hr := history.NewReader(r, name, history.Strict)
 	for {
-		// ReadSlice avoids a copy per line; the decoder copies what it keeps.
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, b...)
-			continue
-		}
-		if long != nil {
-			b = append(long, b...)
-			long = nil
-		}
-		if len(b) > 0 {
-			complete := b[len(b)-1] == '\n'
-			d.line(line, bytes.TrimSpace(b), complete)
-			line++
-		}
+		e, err := hr.NextRaw()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
-			return d.h, fmt.Errorf("%s:%d: %w", name, line+1, err)
+		var pe *history.ParseError
+		if errors.As(err, &pe) {
+			d.problem(pe)
+			if pe.Truncated {
+				break
+			}
+			continue
 		}
+		if err != nil {
+			d.finish()
+			return d.h, err
+		}
+		d.event(hr.Index(), hr.Line()-1, e)
 	}
-	d.h.Lines = line
 	d.finish()
 	return d.h, nil
 }
 
-func (d *historyDecoder) problem(line int, format string, args ...any) {
+func (d *historyDecoder) problem(pe *history.ParseError) {
+	d.read = max(d.read, pe.Line)
 	if len(d.h.Problems) < maxProblems {
-		d.h.Problems = append(d.h.Problems, fmt.Sprintf("%s:%d: %s", d.name, line+1, fmt.Sprintf(format, args...)))
+		msg := pe.Error()
+		if pe.Truncated {
+			msg = fmt.Sprintf("%s:%d: half-written last line ignored", pe.File, pe.Line)
+		}
+		d.h.Problems = append(d.h.Problems, msg)
 		return
 	}
 	d.dropped++
 }
 
-func (d *historyDecoder) intern(s string) string {
-	if v, ok := d.interned[s]; ok {
-		return v
-	}
-	d.interned[s] = s
-	return s
-}
-
-// lineEvent is one history line as the report reads it: the value stays raw
-// JSON, since the report only shows it, which makes reading a
-// million-operation history several times cheaper than decoding values.
-type lineEvent struct {
-	Time    int64           `json:"time"`
-	Process json.RawMessage `json:"process"`
-	Type    history.Type    `json:"type"`
-	F       string          `json:"f"`
-	Key     string          `json:"key"`
-	Value   json.RawMessage `json:"value"`
-	Node    string          `json:"node"`
-	Error   string          `json:"error"`
-}
-
-func (d *historyDecoder) line(line int, b []byte, complete bool) {
-	if len(b) == 0 {
+func (d *historyDecoder) event(index, line int, e history.RawEvent) {
+	d.read = max(d.read, line+1)
+	d.h.EndTime = max(d.h.EndTime, e.Time)
+	if e.Process.Nemesis {
+		d.nemesis(index, line, e)
 		return
 	}
-	var e lineEvent
-	if err := json.Unmarshal(b, &e); err != nil {
-		if !complete {
-			d.problem(line, "half-written last line ignored")
-		} else {
-			d.problem(line, "unreadable event: %v", err)
-		}
-		return
-	}
-	var proc history.Process
-	if err := proc.UnmarshalJSON(e.Process); err != nil {
-		d.problem(line, "%v", err)
-		return
-	}
-	if e.Time > d.h.EndTime {
-		d.h.EndTime = e.Time
-	}
-	if proc.Nemesis {
-		d.nemesis(line, e)
-		return
-	}
-	switch e.Type {
-	case history.Invoke:
-		if prev, busy := d.busy[proc.ID]; busy {
-			d.problem(line, "process %d invoked again while op at line %d is open", proc.ID, d.h.Ops[prev].InvokeLine+1)
-			return
-		}
-		op := Op{
-			ID: len(d.h.Ops), Process: proc.ID, F: d.intern(e.F), Key: d.intern(e.Key),
+	d.faults.Add(index, history.Event{Time: e.Time, Process: e.Process}) // client events move the end only
+	if e.Type == history.Invoke {
+		d.busy[e.Process.ID] = len(d.h.Ops)
+		d.h.Ops = append(d.h.Ops, Op{
+			ID: len(d.h.Ops), Process: e.Process.ID, F: e.F, Key: e.Key,
 			Start: e.Time, End: -1, Outcome: OutcomePending,
 			Value: rawValueText(e.Value), InvokeLine: line, CompleteLine: -1,
-		}
-		d.busy[proc.ID] = len(d.h.Ops)
-		d.h.Ops = append(d.h.Ops, op)
-	case history.Ok, history.Fail, history.Info:
-		i, busy := d.busy[proc.ID]
-		if !busy {
-			d.problem(line, "%s from process %d without an invocation", e.Type, proc.ID)
-			return
-		}
-		delete(d.busy, proc.ID)
-		op := &d.h.Ops[i]
-		op.End = e.Time
-		op.Outcome = string(e.Type)
-		op.CompleteLine = line
-		op.Node = d.intern(e.Node)
-		op.Error = d.intern(e.Error)
-		if v := rawValueText(e.Value); v != "nil" || e.F == history.FRead {
-			op.Value = v
-		}
-	default:
-		d.problem(line, "unknown type %q", e.Type)
+		})
+		return
+	}
+	// The reader validated the pairing: the process has an open invocation.
+	i := d.busy[e.Process.ID]
+	delete(d.busy, e.Process.ID)
+	op := &d.h.Ops[i]
+	op.End = e.Time
+	op.Outcome = string(e.Type)
+	op.CompleteLine = line
+	op.Node = e.Node
+	op.Error = e.Error
+	if v := rawValueText(e.Value); v != "nil" || e.F == history.FRead {
+		op.Value = v
 	}
 }
 
-func (d *historyDecoder) nemesis(line int, e lineEvent) {
-	detail := rawDetail(e.Value)
+func (d *historyDecoder) nemesis(index, line int, raw history.RawEvent) {
+	e, err := raw.Decode()
+	if err != nil { // the reader validated the value: cannot happen
+		d.problem(&history.ParseError{File: d.name, Line: line + 1, Msg: err.Error()})
+		return
+	}
+	d.lines[index] = line
 	switch {
 	case strings.HasSuffix(e.F, "-start"):
-		kind := strings.TrimSuffix(e.F, "-start")
-		d.open[kind] = append(d.open[kind], len(d.h.Faults))
-		d.h.Faults = append(d.h.Faults, Fault{Kind: kind, Start: e.Time, End: -1, Detail: detail, Line: line})
+		d.started[strings.TrimSuffix(e.F, "-start")]++
 	case strings.HasSuffix(e.F, "-end"):
 		kind := strings.TrimSuffix(e.F, "-end")
-		q := d.open[kind]
-		if len(q) == 0 {
-			d.problem(line, "%s without a matching %s-start", e.F, kind)
-			return
+		if d.started[kind] == 0 {
+			d.problem(&history.ParseError{File: d.name, Line: line + 1, Msg: fmt.Sprintf("%s without a matching %s-start", e.F, kind)})
+		} else {
+			d.started[kind]--
 		}
-		// Faults of one kind heal in the order they started.
-		i := q[0]
-		d.open[kind] = q[1:]
-		d.h.Faults[i].End = e.Time
-		d.h.Faults[i].Healed = true
-		d.h.Faults[i].EndDetail = detail
-	default:
-		d.h.Faults = append(d.h.Faults, Fault{Kind: e.F, Start: e.Time, End: e.Time, Healed: true, Detail: detail, Line: line})
 	}
+	d.faults.Add(index, e)
 }
 
 // finish closes what the history left open at its end.
 func (d *historyDecoder) finish() {
+	d.h.Lines = d.read
 	for i := range d.h.Ops {
 		if d.h.Ops[i].End < 0 {
 			d.h.Ops[i].End = max(d.h.EndTime, d.h.Ops[i].Start)
 		}
 	}
-	for i := range d.h.Faults {
-		if d.h.Faults[i].End < 0 {
-			d.h.Faults[i].End = max(d.h.EndTime, d.h.Faults[i].Start)
-		}
+	for _, iv := range d.faults.Intervals() {
+		d.h.Faults = append(d.h.Faults, Fault{Kind: iv.Kind, Start: iv.Start, End: max(iv.End, iv.Start), Healed: !iv.Open(),
+			Detail: iv.Detail, EndDetail: iv.EndDetail, Line: d.lines[iv.StartEvent]})
 	}
 	sort.SliceStable(d.h.Faults, func(a, b int) bool { return d.h.Faults[a].Start < d.h.Faults[b].Start })
 	if d.dropped > 0 {
