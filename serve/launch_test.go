@@ -44,7 +44,7 @@ func TestLaunchJSONAndFormAgree(t *testing.T) {
 		t.Errorf("JSON and form differ:\n%+v\n%+v", fromJSON, fromForm)
 	}
 	want := "checker run --system raftd --runtime process --nodes 3 --duration 20s --workload append " +
-		"--concurrency 4 --rate 50.5 --keys 3 --nemesis partition,kill --interval 1.5s --seed 99 --read local " +
+		"--concurrency 4 --rate 50.5 --keys 3 --nemesis partition,kill --interval 1.5s --concurrent-faults 1 --seed 99 --read local " +
 		"--read-mode lease --bug ack-before-commit --bug no-dedup --store store --name append-partition+kill"
 	if got := fromJSON.ReproduceCommand(); !strings.HasPrefix(got, want+" ") {
 		t.Errorf("command:\n got %s\nwant %s ...", got, want)
