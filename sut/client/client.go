@@ -99,7 +99,7 @@ func newHTTPClient() *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if err := checkLoopback(addr); err != nil {
+			if err := CheckLoopback(addr); err != nil {
 				return nil, err
 			}
 			return dialer.DialContext(ctx, network, addr)
@@ -117,9 +117,9 @@ func newHTTPClient() *http.Client {
 	}
 }
 
-// checkLoopback refuses any address outside 127.0.0.0/8 and ::1: the
+// CheckLoopback refuses any address outside 127.0.0.0/8 and ::1: the
 // checker reaches nodes only through ports published on the loopback.
-func checkLoopback(addr string) error {
+func CheckLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("address %q: %v", addr, err)

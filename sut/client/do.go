@@ -190,7 +190,7 @@ func (cl *Client) redirectTarget(from target, r reply) (target, string) {
 		return target{lead, a}, "not leader; leader is " + lead
 	}
 	if loc := r.header("Location"); loc != "" {
-		if u, err := url.Parse(loc); err == nil && u.Host != "" && checkLoopback(u.Host) == nil {
+		if u, err := url.Parse(loc); err == nil && u.Host != "" && CheckLoopback(u.Host) == nil {
 			id := lead
 			if id == "" {
 				id = u.Host

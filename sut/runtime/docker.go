@@ -84,7 +84,7 @@ func (r *dockerRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) {
 	}
 	peers := map[string]string{}
 	for _, id := range spec.Nodes {
-		peers[id] = dockerPeerAddr(id)
+		peers[id] = c.peerAddr(id)
 	}
 	errs := make(chan error, len(spec.Nodes))
 	for _, id := range spec.Nodes {
@@ -123,20 +123,44 @@ func (r *dockerRuntime) ensureImage(ctx context.Context, cli *client.Client, sys
 			return "", err
 		}
 	}
-	nodeBin, err := resolveProgram(ctx, programOf(sys), root, "linux")
-	if err != nil {
-		return "", err
-	}
 	netfaultBin, err := resolveProgram(ctx, system.Program{Package: netfaultPackage}, root, "linux")
 	if err != nil {
 		return "", err
 	}
-	return ensureImage(ctx, cli, sys.Name(), nodeBin, netfaultBin)
+	if base := programOf(sys).Image; base != "" {
+		// The user's image runs the node; ours only adds the partition
+		// helper on top.
+		return ensureImage(ctx, cli, imageRecipe{system: sys.Name(), base: base, netfault: netfaultBin})
+	}
+	nodeBin, err := resolveProgram(ctx, programOf(sys), root, "linux")
+	if err != nil {
+		return "", err
+	}
+	return ensureImage(ctx, cli, imageRecipe{system: sys.Name(), node: nodeBin, netfault: netfaultBin})
 }
 
-// dockerPeerAddr is how peers reach a node: its network alias, resolved by
-// Docker's embedded DNS on the campaign network.
-func dockerPeerAddr(id string) string { return id + ":" + strconv.Itoa(containerPort) }
+// peerAddr is how peers reach a node: its network alias, resolved by
+// Docker's embedded DNS on the campaign network, and its peer port.
+func (c *dockerCluster) peerAddr(id string) string {
+	return id + ":" + strconv.Itoa(c.peerPort())
+}
+
+// peerPort is the container port peers dial: the system's own peer port,
+// else the client port.
+func (c *dockerCluster) peerPort() int {
+	if p := system.PeerPortOf(c.spec.System); p != 0 {
+		return p
+	}
+	return containerPort
+}
+
+// peerListen is the node's peer bind address when it has its own.
+func (c *dockerCluster) peerListen() string {
+	if p := system.PeerPortOf(c.spec.System); p != 0 {
+		return "0.0.0.0:" + strconv.Itoa(p)
+	}
+	return ""
+}
 
 func containerName(campaign, id string) string { return campaign + "-" + id }
 
@@ -162,7 +186,7 @@ func (c *dockerCluster) createNode(ctx context.Context, id string, peers map[str
 	n.ops.Lock()
 	defer n.ops.Unlock()
 	args := c.spec.System.Args(system.NodeArgs{
-		ID: id, Listen: "0.0.0.0:" + strconv.Itoa(containerPort), Peers: peers,
+		ID: id, Listen: "0.0.0.0:" + strconv.Itoa(containerPort), PeerListen: c.peerListen(), Peers: peers,
 		Data: "/data", Join: join, Cluster: c.spec.Campaign,
 	})
 	loopback := netip.MustParseAddr("127.0.0.1")
@@ -327,5 +351,5 @@ func (c *dockerCluster) PeerAddr(id string) string {
 	if _, ok := c.nodes[id]; !ok {
 		return ""
 	}
-	return dockerPeerAddr(id)
+	return c.peerAddr(id)
 }

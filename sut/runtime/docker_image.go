@@ -23,32 +23,44 @@ const containerPort = 8080
 // netfaultPackage is the partition helper copied into every image.
 const netfaultPackage = "./cmd/netfault"
 
-// imageDockerfile is the whole image: two static binaries on scratch. No
-// base image means nothing is ever pulled.
-func imageDockerfile(binName string) string {
+// imageRecipe is what a node image is made of: the system's static binary
+// on scratch (no base image, so nothing is ever pulled), or a base image the
+// user gave, plus the partition helper either way.
+type imageRecipe struct {
+	system   string
+	node     builtBinary // empty when base is set
+	base     string      // the user's image, whose entrypoint runs the node
+	netfault builtBinary
+}
+
+// dockerfile is the whole image.
+func (r imageRecipe) dockerfile() string {
+	if r.base != "" {
+		return fmt.Sprintf("FROM %s\nCOPY netfault /netfault\n", r.base)
+	}
 	return fmt.Sprintf(`FROM scratch
 COPY %[1]s /%[1]s
 COPY netfault /netfault
 WORKDIR /data
 ENTRYPOINT ["/%[1]s"]
-`, binName)
+`, r.system)
 }
 
-// imageTag names the image by its content: the binaries and the Dockerfile.
-func imageTag(systemName string, node, netfault builtBinary) string {
+// tag names the image by its content: the binaries and the Dockerfile.
+func (r imageRecipe) tag() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", node.Hash, netfault.Hash, imageDockerfile(systemName))
-	return "faultline/" + systemName + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+	fmt.Fprintf(h, "%s\n%s\n%s\n", r.node.Hash, r.netfault.Hash, r.dockerfile())
+	return "faultline/" + r.system + ":" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // ensureImage builds the node image unless an image with its content tag
 // exists already.
-func ensureImage(ctx context.Context, cli *client.Client, systemName string, node, netfault builtBinary) (string, error) {
-	tag := imageTag(systemName, node, netfault)
+func ensureImage(ctx context.Context, cli *client.Client, r imageRecipe) (string, error) {
+	tag := r.tag()
 	if _, err := cli.ImageInspect(ctx, tag); err == nil {
 		return tag, nil
 	}
-	buildCtx, err := imageContext(systemName, node.Path, netfault.Path)
+	buildCtx, err := imageContext(r)
 	if err != nil {
 		return "", err
 	}
@@ -57,7 +69,7 @@ func ensureImage(ctx context.Context, cli *client.Client, systemName string, nod
 		Remove:      true,
 		ForceRemove: true,
 		PullParent:  false,
-		Labels:      map[string]string{LabelImage: systemName},
+		Labels:      map[string]string{LabelImage: r.system},
 	})
 	if err != nil {
 		return "", fmt.Errorf("build image %s: %w", tag, err)
@@ -97,8 +109,8 @@ func readBuildOutput(r io.Reader) error {
 	}
 }
 
-// imageContext is the tar build context: the Dockerfile and both binaries.
-func imageContext(binName, nodeBin, netfaultBin string) (io.Reader, error) {
+// imageContext is the tar build context: the Dockerfile and the binaries.
+func imageContext(r imageRecipe) (io.Reader, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	add := func(name string, mode int64, data []byte) error {
@@ -108,10 +120,14 @@ func imageContext(binName, nodeBin, netfaultBin string) (io.Reader, error) {
 		_, err := tw.Write(data)
 		return err
 	}
-	if err := add("Dockerfile", 0o644, []byte(imageDockerfile(binName))); err != nil {
+	if err := add("Dockerfile", 0o644, []byte(r.dockerfile())); err != nil {
 		return nil, err
 	}
-	for name, path := range map[string]string{binName: nodeBin, "netfault": netfaultBin} {
+	files := map[string]string{"netfault": r.netfault.Path}
+	if r.base == "" {
+		files[r.system] = r.node.Path
+	}
+	for name, path := range files {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("image context: %w", err)

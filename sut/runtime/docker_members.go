@@ -24,9 +24,9 @@ func (c *dockerCluster) AddNode(ctx context.Context, id string) error {
 		c.mu.Unlock()
 		return fmt.Errorf("add node %s: it already exists", id)
 	}
-	peers := map[string]string{id: dockerPeerAddr(id)}
+	peers := map[string]string{id: c.peerAddr(id)}
 	for pid := range c.nodes {
-		peers[pid] = dockerPeerAddr(pid)
+		peers[pid] = c.peerAddr(pid)
 	}
 	c.mu.Unlock()
 	c.log.Info("add node", "node", id)

@@ -84,7 +84,7 @@ func (r *processRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) 
 		peers[n.id] = n.proxy.Addr()
 	}
 	for _, n := range prepared {
-		n.nodeArgs = system.NodeArgs{ID: n.id, Listen: n.clientAddr(), Peers: peers, Data: n.data, Cluster: spec.Campaign}
+		n.nodeArgs = system.NodeArgs{ID: n.id, Listen: n.clientAddr(), PeerListen: n.peerListen(), Peers: peers, Data: n.data, Cluster: spec.Campaign}
 	}
 	errs := make(chan error, len(prepared))
 	for _, n := range prepared {
@@ -136,7 +136,12 @@ func (c *processCluster) prepareNode(id string) (*processNode, error) {
 		return nil, fmt.Errorf("node %s: %w", id, err)
 	}
 	n := &processNode{id: id, ip: ip, port: port, dir: dir, data: data, logPath: filepath.Join(c.root, id+".log")}
-	n.proxy, err = newLinkProxy(id, n.listenAddr(), c.sourceOf, c.log)
+	if system.PeerPortOf(c.spec.System) != 0 {
+		if n.peerPort, err = freePort(ip); err != nil {
+			return nil, fmt.Errorf("node %s: %w", id, err)
+		}
+	}
+	n.proxy, err = newLinkProxy(id, n.peerTarget(), c.sourceOf, c.log)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: proxy: %w", id, err)
 	}

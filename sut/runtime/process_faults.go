@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"syscall"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 func (c *processCluster) Kill(ctx context.Context, id string) error {
@@ -98,6 +100,9 @@ func (c *processCluster) Partition(ctx context.Context, g Grudge) error {
 	}
 	if err := validateGrudge(g, func(id string) bool { _, ok := c.nodes[id]; return ok }); err != nil {
 		return err
+	}
+	if len(copyGrudge(g)) > 0 && !system.DialsPeersFromListenIP(c.spec.System) {
+		return fmt.Errorf("runtime process: %s dials its peers from 127.0.0.1, so its proxies cannot tell senders apart; partition it under --runtime docker", c.spec.System.Name())
 	}
 	c.grudge = copyGrudge(g)
 	for id, n := range c.nodes {

@@ -24,7 +24,7 @@ func (c *processCluster) AddNode(ctx context.Context, id string) error {
 		peers[pid] = p.proxy.Addr()
 	}
 	c.mu.Unlock()
-	n.nodeArgs = system.NodeArgs{ID: id, Listen: n.clientAddr(), Peers: peers, Data: n.data, Join: true, Cluster: c.spec.Campaign}
+	n.nodeArgs = system.NodeArgs{ID: id, Listen: n.clientAddr(), PeerListen: n.peerListen(), Peers: peers, Data: n.data, Join: true, Cluster: c.spec.Campaign}
 	c.log.Info("add node", "node", id)
 	if err := c.startNode(ctx, n); err != nil {
 		_ = c.RemoveNode(context.WithoutCancel(ctx), id)

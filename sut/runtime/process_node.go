@@ -34,13 +34,16 @@ type processNode struct {
 
 	// ops serializes lifecycle operations (start, kill, pause...) on this
 	// node; mu guards the fields below and is never held while waiting.
-	ops     sync.Mutex
-	mu      sync.Mutex
-	port    int
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the current process has exited
-	exitErr error
-	paused  bool
+	ops  sync.Mutex
+	mu   sync.Mutex
+	port int
+	// peerPort is the node's own peer port when its system has one
+	// (system.PeerPortOf), else 0: peers then use port.
+	peerPort int
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed when the current process has exited
+	exitErr  error
+	paused   bool
 }
 
 func (n *processNode) clientAddr() string {
@@ -51,6 +54,23 @@ func (n *processNode) clientAddr() string {
 
 func (n *processNode) listenAddr() string { return fmt.Sprintf("%s:%d", n.ip, n.port) }
 
+// peerListen is the address the node binds for peers, "" when they share
+// its client port.
+func (n *processNode) peerListen() string {
+	if n.peerPort == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", n.ip, n.peerPort)
+}
+
+// peerTarget is where the node's proxy forwards peer traffic.
+func (n *processNode) peerTarget() string {
+	if n.peerPort == 0 {
+		return n.listenAddr()
+	}
+	return n.peerListen()
+}
+
 // movePort gives the node a new port (the old one was taken by another
 // process between our check and the node's bind). Peers are unaffected:
 // they dial the proxy, which now forwards to the new port.
@@ -59,12 +79,18 @@ func (n *processNode) movePort() error {
 	if err != nil {
 		return err
 	}
+	peerPort := 0
+	if n.peerPort != 0 {
+		if peerPort, err = freePort(n.ip); err != nil {
+			return err
+		}
+	}
 	n.mu.Lock()
-	n.port = port
-	addr := n.listenAddr()
-	n.nodeArgs.Listen = addr
+	n.port, n.peerPort = port, peerPort
+	n.nodeArgs.Listen, n.nodeArgs.PeerListen = n.listenAddr(), n.peerListen()
+	target := n.peerTarget()
 	n.mu.Unlock()
-	n.proxy.setTarget(addr)
+	n.proxy.setTarget(target)
 	return nil
 }
 

@@ -22,6 +22,16 @@ import (
 // ModulePath is the Go module whose commands the runtimes build.
 const ModulePath = "github.com/faultline/faultline"
 
+// commandName names a built command after its package: the last element,
+// with the parent's kept for a major-version suffix ("server-v3").
+func commandName(pkg string) string {
+	base := filepath.Base(pkg)
+	if len(base) > 1 && base[0] == 'v' && strings.Trim(base[1:], "0123456789") == "" {
+		return filepath.Base(filepath.Dir(pkg)) + "-" + base
+	}
+	return base
+}
+
 func programOf(n system.Node) system.Program {
 	if ps, ok := n.(system.ProgramSource); ok {
 		return ps.Program()
@@ -164,7 +174,7 @@ func goBuild(ctx context.Context, root, pkg, goos string) (builtBinary, error) {
 	if err != nil {
 		return builtBinary{}, err
 	}
-	final := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", filepath.Base(pkg), goos, hash[:16]))
+	final := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", commandName(pkg), goos, hash[:16]))
 	if _, err := os.Stat(final); errors.Is(err, os.ErrNotExist) {
 		if err := os.Chmod(tmpPath, 0o755); err != nil {
 			return builtBinary{}, err
@@ -174,7 +184,7 @@ func goBuild(ctx context.Context, root, pkg, goos string) (builtBinary, error) {
 			return builtBinary{}, fmt.Errorf("binary cache: %w", err)
 		}
 	}
-	pruneBinaries(dir, fmt.Sprintf("%s-%s-", filepath.Base(pkg), goos), final)
+	pruneBinaries(dir, fmt.Sprintf("%s-%s-", commandName(pkg), goos), final)
 	if fpErr == nil {
 		rememberBuild(link, final)
 	}
@@ -229,6 +239,13 @@ func resolveProgram(ctx context.Context, p system.Program, root, goos string) (b
 	}
 	if p.Package == "" {
 		return builtBinary{}, errors.New("program has neither a package to build nor a binary")
+	}
+	if p.Module != "" {
+		scratch, err := scratchModule(ctx, p.Module)
+		if err != nil {
+			return builtBinary{}, err
+		}
+		return sharedBinaries.build(ctx, scratch, p.Package, goos)
 	}
 	if root == "" {
 		var err error

@@ -112,19 +112,29 @@ func TestDockerIsLocal(t *testing.T) {
 func TestImageTagAndContext(t *testing.T) {
 	a := builtBinary{Hash: strings.Repeat("a", 64)}
 	b := builtBinary{Hash: strings.Repeat("b", 64)}
-	tag := imageTag("raftd", a, b)
-	if !strings.HasPrefix(tag, "faultline/raftd:") || tag != imageTag("raftd", a, b) {
+	recipe := func(sys string, node, nf builtBinary) imageRecipe {
+		return imageRecipe{system: sys, node: node, netfault: nf}
+	}
+	tag := recipe("raftd", a, b).tag()
+	if !strings.HasPrefix(tag, "faultline/raftd:") || tag != recipe("raftd", a, b).tag() {
 		t.Fatalf("tag %q is not stable", tag)
 	}
-	if imageTag("raftd", b, a) == tag || imageTag("other", a, b) == tag {
+	if recipe("raftd", b, a).tag() == tag || recipe("other", a, b).tag() == tag {
 		t.Fatal("tag ignores the content")
+	}
+	user := imageRecipe{system: "etcd", base: "example/etcd:v3", netfault: b}
+	if user.tag() == (imageRecipe{system: "etcd", base: "example/etcd:v4", netfault: b}).tag() {
+		t.Fatal("tag ignores the user's base image")
+	}
+	if df := user.dockerfile(); !strings.HasPrefix(df, "FROM example/etcd:v3\n") || strings.Contains(df, "ENTRYPOINT") {
+		t.Fatalf("Dockerfile on a user image keeps its entrypoint:\n%s", df)
 	}
 
 	dir := t.TempDir()
 	node, nf := filepath.Join(dir, "node"), filepath.Join(dir, "nf")
 	os.WriteFile(node, []byte("NODE"), 0o755)
 	os.WriteFile(nf, []byte("NF"), 0o755)
-	r, err := imageContext("raftd", node, nf)
+	r, err := imageContext(imageRecipe{system: "raftd", node: builtBinary{Path: node}, netfault: builtBinary{Path: nf}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ const (
 	// Membership: the system adds (as a learner first), promotes and removes
 	// members at run time.
 	Membership Capability = "membership"
+	// MemberReplace: the system adds one member and removes another in one
+	// atomic change (raftd's swap); etcd changes one member per request.
+	MemberReplace Capability = "member-replace"
 	// ClockSkew: the system skews a node's clock through an endpoint (Go
 	// binaries cannot be skewed from outside: they read time through the vDSO).
 	ClockSkew Capability = "clock-skew"
@@ -35,7 +38,7 @@ const (
 )
 
 // AllCapabilities lists every capability in a fixed order.
-var AllCapabilities = []Capability{Status, Membership, ClockSkew, SlowDown, StaleRead}
+var AllCapabilities = []Capability{Status, Membership, MemberReplace, ClockSkew, SlowDown, StaleRead}
 
 // Capabilities is the set a system offers.
 type Capabilities []Capability

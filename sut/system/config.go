@@ -22,7 +22,7 @@ type Config struct {
 }
 
 // Names lists the systems New knows, in the order the help shows them.
-var Names = []string{NameRaftd}
+var Names = []string{NameRaftd, NameEtcd}
 
 // New returns the system cfg names. The error names the flag at fault.
 func New(cfg Config) (System, error) {
@@ -37,6 +37,17 @@ func New(cfg Config) (System, error) {
 		opts := cfg.Raftd
 		opts.Binary = cfg.Binary
 		return Raftd(opts), nil
+	case NameEtcd:
+		if cfg.Args != "" {
+			return nil, fmt.Errorf("--system-args: only --system http takes an argument template")
+		}
+		if len(cfg.Raftd.Bugs) > 0 {
+			return nil, fmt.Errorf("--bug: planted bugs exist only in raftd, not in %s", cfg.Name)
+		}
+		if cfg.Binary != "" && cfg.Image != "" {
+			return nil, fmt.Errorf("--system-binary and --system-image: give one or the other")
+		}
+		return Etcd(EtcdOptions{Binary: cfg.Binary, Image: cfg.Image}), nil
 	default:
 		return nil, fmt.Errorf("--system must be one of %s, got %q", strings.Join(Names, ", "), cfg.Name)
 	}

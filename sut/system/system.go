@@ -84,17 +84,37 @@ type ProgramSource interface {
 	Program() Program
 }
 
-// PeerPort is implemented by a Node that serves its peers on a port of its
-// own (etcd's 2380); the runtime then fills NodeArgs.PeerListen and gives
-// peers that address.
-type PeerPort interface {
-	SeparatePeerPort() bool
+// PeerPorter is implemented by a Node that serves its peers on a port of
+// its own (etcd's 2380). The runtime then fills NodeArgs.PeerListen and
+// gives peers that address: the docker runtime binds this port inside the
+// container, the process runtime picks a free one.
+type PeerPorter interface {
+	PeerPort() int
 }
 
-// HasPeerPort reports whether n serves peers on a separate port.
-func HasPeerPort(n Node) bool {
-	pp, ok := n.(PeerPort)
-	return ok && pp.SeparatePeerPort()
+// PeerPortOf is n's container peer port, or 0 when its peers use the
+// client port.
+func PeerPortOf(n Node) int {
+	if pp, ok := n.(PeerPorter); ok {
+		return pp.PeerPort()
+	}
+	return 0
+}
+
+// PeerSource is implemented by a Node that says whether it dials its peers
+// from the IP of its listen address. The process runtime tells senders
+// apart by that IP, so it can partition only nodes that do; a Node without
+// the method is taken to do so (raftd does, and docs/sut-protocol.md asks
+// it of http servers).
+type PeerSource interface {
+	DialsPeersFromListenIP() bool
+}
+
+// DialsPeersFromListenIP reports whether n's peer traffic carries its own
+// IP as the source.
+func DialsPeersFromListenIP(n Node) bool {
+	ps, ok := n.(PeerSource)
+	return !ok || ps.DialsPeersFromListenIP()
 }
 
 // ClientOptions configure a workload client.
