@@ -115,6 +115,10 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	sel, err := o.faultSelection(sys) // validated: cannot fail here
+	if err != nil {
+		return nil, err
+	}
 	c := &campaign{opt: o, sys: sys, progress: progress, started: time.Now()}
 	name := o.CampaignName()
 	runDir, stamp, err := store.CreateRun(o.Store, name, c.started)
@@ -152,6 +156,7 @@ func Run(ctx context.Context, o Options, progress Progress) (*Outcome, error) {
 		Versions:     c.versions(),
 		System:       c.describeSystem(),
 		Owner:        &owner,
+		NemesisKinds: kindNames(sel.Kinds),
 		StartedAt:    c.started.UTC(),
 		HistoryStart: c.rec.Start().UTC(),
 	}
@@ -314,6 +319,14 @@ func (c *campaign) setupFailed(ctx context.Context, err error) error {
 		c.log.Warn("writing the report", "err", rerr)
 	}
 	return err
+}
+
+func kindNames(kinds []nemesis.Kind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // NewSeed picks a seed from the clock, short enough to read and type.

@@ -22,16 +22,22 @@ import (
 // is what --replay reads back.
 type Options struct {
 	// System is the system under test: raftd, etcd or http (--system).
-	System      string        `json:"system"`
-	Runtime     string        `json:"runtime"` // auto, docker or process
-	Nodes       int           `json:"nodes"`
-	Duration    time.Duration `json:"duration"` // ns in JSON
-	Workload    string        `json:"workload"` // register, set or append
-	Concurrency int           `json:"concurrency"`
-	Rate        float64       `json:"rate"` // total ops/s, 0 = unlimited
-	Keys        int           `json:"keys"`
-	Nemesis     string        `json:"nemesis"` // all, none, or a comma list of kinds
-	Interval    time.Duration `json:"interval"`
+	System string `json:"system"`
+	// SystemBinary and SystemImage replace the built node program
+	// (--system-binary, --system-image); SystemArgs is an http system's
+	// command-line template (--system-args).
+	SystemBinary string        `json:"system_binary,omitempty"`
+	SystemImage  string        `json:"system_image,omitempty"`
+	SystemArgs   string        `json:"system_args,omitempty"`
+	Runtime      string        `json:"runtime"` // auto, docker or process
+	Nodes        int           `json:"nodes"`
+	Duration     time.Duration `json:"duration"` // ns in JSON
+	Workload     string        `json:"workload"` // register, set or append
+	Concurrency  int           `json:"concurrency"`
+	Rate         float64       `json:"rate"` // total ops/s, 0 = unlimited
+	Keys         int           `json:"keys"`
+	Nemesis      string        `json:"nemesis"` // all, none, or a comma list of kinds
+	Interval     time.Duration `json:"interval"`
 	// ConcurrentFaults is how many faults may be active at once, each lane
 	// on its own seeded schedule (--concurrent-faults; 1: one at a time).
 	ConcurrentFaults int `json:"concurrent_faults"`
@@ -309,6 +315,11 @@ func (o Options) ReproduceArgs() []string {
 		"--concurrent-faults", strconv.Itoa(o.ConcurrentFaults),
 		"--seed", strconv.FormatInt(o.Seed, 10),
 	}
+	for _, f := range [][2]string{{"--system-binary", o.SystemBinary}, {"--system-image", o.SystemImage}, {"--system-args", o.SystemArgs}} {
+		if f[1] != "" {
+			args = append(args, f[0], f[1])
+		}
+	}
 	if o.Read != "" {
 		args = append(args, "--read", o.Read)
 	}
@@ -333,7 +344,10 @@ func (o Options) ReproduceArgs() []string {
 // SystemUnderTest is the system the options name, with raftd's settings.
 func (o Options) SystemUnderTest() (system.System, error) {
 	return system.New(system.Config{
-		Name: o.Normalized().System,
+		Name:   o.Normalized().System,
+		Binary: o.SystemBinary,
+		Image:  o.SystemImage,
+		Args:   o.SystemArgs,
 		Raftd: system.RaftdOptions{
 			ReadMode:      o.ReadMode,
 			Bugs:          o.Bugs,

@@ -37,9 +37,12 @@ type Manifest struct {
 	Versions Versions        `json:"versions"`
 	// System is the system under test: name, version and capabilities
 	// (system.Info, owned by sut/system; opaque to the store).
-	System  json.RawMessage `json:"system,omitempty"`
-	Nodes   []string        `json:"nodes"`
-	Runtime string          `json:"runtime,omitempty"` // the runtime picked (docker or process)
+	System json.RawMessage `json:"system,omitempty"`
+	// NemesisKinds are the fault kinds the run plays: --nemesis after the
+	// system's capabilities ("all" is every kind the system supports).
+	NemesisKinds []string `json:"nemesis_kinds,omitempty"`
+	Nodes        []string `json:"nodes"`
+	Runtime      string   `json:"runtime,omitempty"` // the runtime picked (docker or process)
 	// Cluster is the runtime's name for the cluster: the value of the
 	// faultline.campaign label on docker containers and networks.
 	Cluster string `json:"cluster,omitempty"`

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,27 +14,19 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// Promotion of a learner: etcd refuses it until the learner has caught up,
-// so the admin keeps asking, for at most etcdPromoteWindow.
-const (
-	etcdPromoteWindow   = 2 * time.Minute
-	etcdPromoteInterval = 500 * time.Millisecond
-)
-
 // etcdAdmin answers the nemesis through etcd's maintenance API (status) and
-// member API (learner add, promote, remove). Clock and slow faults are
-// refused: etcd has no endpoint for them.
+// its member list. Clock and slow faults are refused: etcd has no endpoint
+// for them; so are membership changes (see AddMember).
 type etcdAdmin struct {
 	timeout time.Duration
 
 	mu    sync.Mutex
 	addrs map[string]string           // id -> client address
 	nodes map[string]*clientv3.Client // id -> a client of that node only
-	peers map[string]string           // peer URL -> id, for members added but not started
 }
 
 func newEtcdAdmin(addrs map[string]string, timeout time.Duration) *etcdAdmin {
-	return &etcdAdmin{timeout: timeout, addrs: maps.Clone(addrs), nodes: map[string]*clientv3.Client{}, peers: map[string]string{}}
+	return &etcdAdmin{timeout: timeout, addrs: maps.Clone(addrs), nodes: map[string]*clientv3.Client{}}
 }
 
 func (a *etcdAdmin) SetAddr(id, addr string) {
@@ -128,19 +119,12 @@ func (a *etcdAdmin) Status(ctx context.Context, id string) (client.Status, error
 	return st, nil
 }
 
-// memberNames names each member: its --name once it has started, else the
-// id it was added under.
+// memberNames names each member by its --name (its hex id before it has
+// started).
 func (a *etcdAdmin) memberNames(ms []*etcdserverpb.Member) map[uint64]string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	names := make(map[uint64]string, len(ms))
 	for _, m := range ms {
 		name := m.Name
-		for _, u := range m.PeerURLs {
-			if id, ok := a.peers[u]; ok && name == "" {
-				name = id
-			}
-		}
 		if name == "" {
 			name = fmt.Sprintf("%x", m.ID)
 		}
@@ -149,141 +133,36 @@ func (a *etcdAdmin) memberNames(ms []*etcdserverpb.Member) map[uint64]string {
 	return names
 }
 
-// cluster returns a client of every known node, for member calls, which
-// any member with a leader serves. The caller closes it.
-func (a *etcdAdmin) cluster() (*clientv3.Client, error) {
-	a.mu.Lock()
-	addrs := maps.Clone(a.addrs)
-	a.mu.Unlock()
-	cli, err := dialEtcd(addrs)
-	if err != nil {
-		return nil, Definite(err)
-	}
-	return cli, nil
+// AddMember and RemoveMember are refused: etcd's member API adds a learner
+// that must be a member before its node starts, and the nemesis starts a
+// node before it asks for its addition (raftd's order). Until the runtime
+// can hand out a node's peer address before starting it, etcd is run
+// without membership faults.
+func (a *etcdAdmin) AddMember(context.Context, string, string) error {
+	return &MissingError{System: NameEtcd, Capability: Membership, Wanted: "membership change"}
 }
 
-// members lists the members, linearizably, under the caller's context.
-func (a *etcdAdmin) members(ctx context.Context, cli *clientv3.Client) ([]*etcdserverpb.Member, map[uint64]string, error) {
-	ml, err := cli.MemberList(clientv3.WithRequireLeader(ctx))
-	if err != nil {
-		return nil, nil, classifyEtcd(err)
-	}
-	return ml.Members, a.memberNames(ml.Members), nil
-}
-
-// AddMember adds id as a learner at peerAddr and promotes it in the
-// background once it has caught up (etcd refuses earlier). Calling it for a
-// member that exists already only restarts the promotion: a half-finished
-// add is finished, not repeated.
-func (a *etcdAdmin) AddMember(ctx context.Context, id, peerAddr string) error {
-	peerURL := etcdURL(peerAddr)
-	a.mu.Lock()
-	a.peers[peerURL] = id
-	a.mu.Unlock()
-	cli, err := a.cluster()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(ctx, 10*a.timeout)
-	defer cancel()
-	ms, names, err := a.members(ctx, cli)
-	if err != nil {
-		return fmt.Errorf("etcd admin: add %s: %w", id, err)
-	}
-	var memberID uint64
-	for _, m := range ms {
-		if names[m.ID] == id || slices.Contains(m.PeerURLs, peerURL) {
-			if !m.IsLearner {
-				return nil
-			}
-			memberID = m.ID
-		}
-	}
-	if memberID == 0 {
-		resp, err := cli.MemberAddAsLearner(clientv3.WithRequireLeader(ctx), []string{peerURL})
-		if err != nil {
-			return fmt.Errorf("etcd admin: add %s as a learner: %w", id, classifyEtcd(err))
-		}
-		memberID = resp.Member.ID
-	}
-	go a.promote(id, memberID)
-	return nil
-}
-
-// promote asks for the learner's promotion until etcd accepts it, the
-// member is gone, or etcdPromoteWindow has passed.
-func (a *etcdAdmin) promote(id string, memberID uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), etcdPromoteWindow)
-	defer cancel()
-	for ctx.Err() == nil {
-		if done := a.tryPromote(ctx, memberID); done {
-			return
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(etcdPromoteInterval):
-		}
-	}
-}
-
-func (a *etcdAdmin) tryPromote(ctx context.Context, memberID uint64) bool {
-	cli, err := a.cluster()
-	if err != nil {
-		return false
-	}
-	defer cli.Close()
-	actx, cancel := context.WithTimeout(ctx, 2*a.timeout)
-	defer cancel()
-	_, err = cli.MemberPromote(clientv3.WithRequireLeader(actx), memberID)
-	if err == nil {
-		return true
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "in sync with leader"):
-		return false // not caught up yet
-	case strings.Contains(msg, "member not found"), strings.Contains(msg, "can only promote a learner member"):
-		// Removed meanwhile, or promoted by an earlier attempt whose
-		// answer was lost.
-		return true
-	}
-	return false
-}
-
-// RemoveMember removes id from the configuration; a node that is no member
-// (any more) is not an error.
-func (a *etcdAdmin) RemoveMember(ctx context.Context, id string) error {
-	cli, err := a.cluster()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(ctx, 10*a.timeout)
-	defer cancel()
-	ms, names, err := a.members(ctx, cli)
-	if err != nil {
-		return fmt.Errorf("etcd admin: remove %s: %w", id, err)
-	}
-	for _, m := range ms {
-		if names[m.ID] != id {
-			continue
-		}
-		if _, err := cli.MemberRemove(clientv3.WithRequireLeader(ctx), m.ID); err != nil && !strings.Contains(err.Error(), "member not found") {
-			return fmt.Errorf("etcd admin: remove %s: %w", id, classifyEtcd(err))
-		}
-	}
-	return nil
+func (a *etcdAdmin) RemoveMember(context.Context, string) error {
+	return &MissingError{System: NameEtcd, Capability: Membership, Wanted: "membership change"}
 }
 
 func (a *etcdAdmin) ReplaceMember(context.Context, string, string, string) error {
-	return &MissingError{System: NameEtcd, Capability: MemberReplace, Wanted: "membership swap", Available: []string{"membership add, remove, replace, rejoin"}}
+	return &MissingError{System: NameEtcd, Capability: MemberReplace, Wanted: "membership swap"}
 }
 
-func (a *etcdAdmin) SetClock(context.Context, string, int64, float64) error {
+// SetClock and SetSlow accept only the neutral setting (what a heal asks
+// for): an etcd node's clock and speed are never changed, so they are
+// already there. Anything else is refused.
+func (a *etcdAdmin) SetClock(_ context.Context, _ string, offsetMs int64, rate float64) error {
+	if offsetMs == 0 && rate == 1 {
+		return nil
+	}
 	return &MissingError{System: NameEtcd, Capability: ClockSkew, Wanted: "nemesis kind clock"}
 }
 
-func (a *etcdAdmin) SetSlow(context.Context, string, client.Slow) error {
+func (a *etcdAdmin) SetSlow(_ context.Context, _ string, d client.Slow) error {
+	if d == (client.Slow{}) {
+		return nil
+	}
 	return &MissingError{System: NameEtcd, Capability: SlowDown, Wanted: "nemesis kind slow"}
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/faultline/faultline/sut/system"
+)
+
+// TestDockerCampaignEtcdIsValid runs real etcd (built from its module on
+// first use) under partitions, kills and pauses: a correct database must
+// come out linearizable, and the run must record what it tested.
+func TestDockerCampaignEtcdIsValid(t *testing.T) {
+	requireDocker(t)
+	t.Parallel()
+	code, out, m := runDockerCampaign(t, "--system", "etcd", "--nemesis", "partition,kill,pause", "--name", "etcd-valid")
+	if code != exitValid || !strings.Contains(out, "verdict: valid") {
+		t.Fatalf("exit %d, status %s %s", code, m.Status, m.Error)
+	}
+	var info system.Info
+	if err := json.Unmarshal(m.System, &info); err != nil {
+		t.Fatalf("campaign.json system %s: %v", m.System, err)
+	}
+	if info.Name != system.NameEtcd || info.Version != system.EtcdVersion || !info.Capabilities.Has(system.StaleRead) || info.Capabilities.Has(system.ClockSkew) {
+		t.Fatalf("campaign.json system = %+v", info)
+	}
+	if !slices.Equal(m.NemesisKinds, []string{"partition", "kill", "pause"}) {
+		t.Fatalf("campaign.json nemesis kinds = %v", m.NemesisKinds)
+	}
+}
+
+// TestDockerCampaignEtcdSerializableReadsAreStale: etcd's serializable reads
+// answer from the member's own state, so under partitions they go stale,
+// and the checker must say so.
+func TestDockerCampaignEtcdSerializableReadsAreStale(t *testing.T) {
+	requireDocker(t)
+	t.Parallel()
+	code, out, m := runDockerCampaign(t, "--system", "etcd", "--read", "serializable", "--nemesis", "partition", "--name", "etcd-serializable")
+	if code != exitInvalid || !strings.Contains(out, "stale-read") {
+		t.Fatalf("exit %d (want 1 with stale reads), status %s %s", code, m.Status, m.Error)
+	}
+}
