@@ -221,7 +221,12 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	c.phaseMu.Unlock()
 	pollCtx, stopPolling := context.WithCancel(context.WithoutCancel(ctx))
 	pollDone := make(chan struct{})
-	go func() { defer close(pollDone); c.poller.run(pollCtx) }()
+	go func() {
+		defer close(pollDone)
+		if c.sys.Capabilities().Has(system.Status) {
+			c.poller.run(pollCtx)
+		}
+	}()
 	stopPoller := func() {
 		stopPolling()
 		<-pollDone

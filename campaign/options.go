@@ -26,18 +26,21 @@ type Options struct {
 	// SystemBinary and SystemImage replace the built node program
 	// (--system-binary, --system-image); SystemArgs is an http system's
 	// command-line template (--system-args).
-	SystemBinary string        `json:"system_binary,omitempty"`
-	SystemImage  string        `json:"system_image,omitempty"`
-	SystemArgs   string        `json:"system_args,omitempty"`
-	Runtime      string        `json:"runtime"` // auto, docker or process
-	Nodes        int           `json:"nodes"`
-	Duration     time.Duration `json:"duration"` // ns in JSON
-	Workload     string        `json:"workload"` // register, set or append
-	Concurrency  int           `json:"concurrency"`
-	Rate         float64       `json:"rate"` // total ops/s, 0 = unlimited
-	Keys         int           `json:"keys"`
-	Nemesis      string        `json:"nemesis"` // all, none, or a comma list of kinds
-	Interval     time.Duration `json:"interval"`
+	SystemBinary string `json:"system_binary,omitempty"`
+	SystemImage  string `json:"system_image,omitempty"`
+	SystemArgs   string `json:"system_args,omitempty"`
+	// SystemCapabilities lists what an http server implements
+	// (--system-capabilities, e.g. "status,stale-read").
+	SystemCapabilities string        `json:"system_capabilities,omitempty"`
+	Runtime            string        `json:"runtime"` // auto, docker or process
+	Nodes              int           `json:"nodes"`
+	Duration           time.Duration `json:"duration"` // ns in JSON
+	Workload           string        `json:"workload"` // register, set or append
+	Concurrency        int           `json:"concurrency"`
+	Rate               float64       `json:"rate"` // total ops/s, 0 = unlimited
+	Keys               int           `json:"keys"`
+	Nemesis            string        `json:"nemesis"` // all, none, or a comma list of kinds
+	Interval           time.Duration `json:"interval"`
 	// ConcurrentFaults is how many faults may be active at once, each lane
 	// on its own seeded schedule (--concurrent-faults; 1: one at a time).
 	ConcurrentFaults int `json:"concurrent_faults"`
@@ -315,7 +318,7 @@ func (o Options) ReproduceArgs() []string {
 		"--concurrent-faults", strconv.Itoa(o.ConcurrentFaults),
 		"--seed", strconv.FormatInt(o.Seed, 10),
 	}
-	for _, f := range [][2]string{{"--system-binary", o.SystemBinary}, {"--system-image", o.SystemImage}, {"--system-args", o.SystemArgs}} {
+	for _, f := range [][2]string{{"--system-binary", o.SystemBinary}, {"--system-image", o.SystemImage}, {"--system-args", o.SystemArgs}, {"--system-capabilities", o.SystemCapabilities}} {
 		if f[1] != "" {
 			args = append(args, f[0], f[1])
 		}
@@ -343,11 +346,16 @@ func (o Options) ReproduceArgs() []string {
 
 // SystemUnderTest is the system the options name, with raftd's settings.
 func (o Options) SystemUnderTest() (system.System, error) {
+	caps, err := system.ParseCapabilities(o.SystemCapabilities)
+	if err != nil {
+		return nil, err
+	}
 	return system.New(system.Config{
-		Name:   o.Normalized().System,
-		Binary: o.SystemBinary,
-		Image:  o.SystemImage,
-		Args:   o.SystemArgs,
+		Capabilities: caps,
+		Name:         o.Normalized().System,
+		Binary:       o.SystemBinary,
+		Image:        o.SystemImage,
+		Args:         o.SystemArgs,
 		Raftd: system.RaftdOptions{
 			ReadMode:      o.ReadMode,
 			Bugs:          o.Bugs,

@@ -10,6 +10,7 @@ import (
 	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/store"
+	"github.com/faultline/faultline/sut/system"
 	"github.com/faultline/faultline/workload"
 )
 
@@ -77,7 +78,7 @@ func (c *campaign) finish(ctx context.Context, stopPoller func()) {
 
 	c.setPhase(PhaseRecovering)
 	rctx, cancel := context.WithTimeout(base, c.opt.RecoveryTimeout+5*time.Second)
-	if err := guard("recovery", func() error { return nemesis.WaitRecovery(rctx, c.env, c.opt.RecoveryTimeout) }); err != nil {
+	if err := guard("recovery", func() error { return c.waitRecovery(rctx) }); err != nil {
 		c.log.Warn("cluster did not recover; final reads may fail", "bound", c.opt.RecoveryTimeout, "err", err)
 		c.updateManifest(func(m *store.Manifest) { m.Recovery = err.Error() })
 	} else {
@@ -146,6 +147,9 @@ func (c *campaign) checkHistory(out *Outcome) {
 // (at least leaderWaitDefault).
 func (c *campaign) waitLeader(ctx context.Context) error {
 	bound := max(c.opt.RecoveryTimeout, leaderWaitDefault)
+	if !c.sys.Capabilities().Has(system.Status) {
+		return c.waitRead(ctx, bound)
+	}
 	deadline := time.Now().Add(bound)
 	for {
 		if id, term := c.poller.Leader(); id != "" {
@@ -159,6 +163,39 @@ func (c *campaign) waitLeader(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("interrupted while waiting for a leader: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// waitRecovery waits for the cluster to agree on a leader and catch up,
+// through the status of every node; a system without status is taken to
+// have recovered once a linearizable read succeeds.
+func (c *campaign) waitRecovery(ctx context.Context) error {
+	if c.sys.Capabilities().Has(system.Status) {
+		return nemesis.WaitRecovery(ctx, c.env, c.opt.RecoveryTimeout)
+	}
+	return c.waitRead(ctx, c.opt.RecoveryTimeout)
+}
+
+// waitRead stands in for the leader wait on a system that reports no
+// status: it reads the first key until a read succeeds. The probe is not
+// recorded; it changes nothing.
+func (c *campaign) waitRead(ctx context.Context, bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	cl := c.sys.NewClient(clusterAddrs(c.cluster), system.ClientOptions{Timeout: c.opt.RequestTimeout, ClientID: "probe", MaxAttempts: 3})
+	defer cl.Close()
+	key := workload.Config{Keys: 1}.KeyNames()[0]
+	for {
+		_, _, _, err := cl.Read(ctx, key, false)
+		if err == nil {
+			c.log.Info("cluster serves (read succeeded)", "after", time.Since(c.started).Round(time.Millisecond))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no read of %s succeeded within %s (system %s reports no status): %v", key, bound, c.sys.Name(), err)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

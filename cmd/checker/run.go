@@ -23,6 +23,7 @@ func runFlags(o *campaign.Options, replay *string) *flag.FlagSet {
 	fs.StringVar(&o.System, "system", o.System, "system under test: `raftd` (built from this module), etcd (built from etcd's module, "+system.EtcdVersion+") or http (your server, see docs/sut-protocol.md)")
 	fs.StringVar(&o.SystemBinary, "system-binary", o.SystemBinary, "use this node `binary` instead of building one (static for --runtime docker)")
 	fs.StringVar(&o.SystemImage, "system-image", o.SystemImage, "run nodes from this container `image` (docker runtime; its entrypoint is the node program)")
+	fs.StringVar(&o.SystemCapabilities, "system-capabilities", o.SystemCapabilities, "optional endpoints --system http implements: a comma `list` of status, membership, member-replace, clock-skew, slow-down, stale-read (docs/sut-protocol.md)")
 	fs.StringVar(&o.SystemArgs, "system-args", o.SystemArgs, "node command line of --system http, with placeholders {id} {listen} {peers} {data} {join} {cluster}")
 	fs.StringVar(&o.Runtime, "runtime", o.Runtime, "where nodes run: `auto` (docker when an engine answers, else process), docker or process")
 	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of raftd nodes (initial voters)")

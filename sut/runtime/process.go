@@ -56,6 +56,9 @@ func (r *processRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) 
 	if err := validateSpec(spec); err != nil {
 		return nil, err
 	}
+	if img := programOf(spec.System).Image; img != "" {
+		return nil, fmt.Errorf("runtime process: %s runs from image %s; images need --runtime docker", spec.System.Name(), img)
+	}
 	bin, err := resolveProgram(ctx, programOf(spec.System), r.opts.SourceRoot, goruntime.GOOS)
 	if err != nil {
 		return nil, fmt.Errorf("runtime process: %w", err)

@@ -17,15 +17,21 @@ type Config struct {
 	Image string `json:"image,omitempty"`
 	// Args is the command-line template of an http system (--system-args).
 	Args string `json:"args,omitempty"`
+	// Capabilities are what an http server declares it implements
+	// (--system-capabilities); raftd and etcd know their own.
+	Capabilities Capabilities `json:"capabilities,omitempty"`
 	// Raftd holds raftd's own settings (read mode, planted bugs, ...).
 	Raftd RaftdOptions `json:"-"`
 }
 
 // Names lists the systems New knows, in the order the help shows them.
-var Names = []string{NameRaftd, NameEtcd}
+var Names = []string{NameRaftd, NameEtcd, NameHTTP}
 
 // New returns the system cfg names. The error names the flag at fault.
 func New(cfg Config) (System, error) {
+	if len(cfg.Capabilities) > 0 && cfg.Name != NameHTTP {
+		return nil, fmt.Errorf("--system-capabilities: only --system http declares capabilities; %s has its own", orRaftd(cfg.Name))
+	}
 	switch cfg.Name {
 	case "", NameRaftd:
 		if cfg.Image != "" {
@@ -48,9 +54,21 @@ func New(cfg Config) (System, error) {
 			return nil, fmt.Errorf("--system-binary and --system-image: give one or the other")
 		}
 		return Etcd(EtcdOptions{Binary: cfg.Binary, Image: cfg.Image}), nil
+	case NameHTTP:
+		if len(cfg.Raftd.Bugs) > 0 {
+			return nil, fmt.Errorf("--bug: planted bugs exist only in raftd, not in %s", cfg.Name)
+		}
+		return HTTP(HTTPOptions{Binary: cfg.Binary, Image: cfg.Image, Args: cfg.Args, Capabilities: cfg.Capabilities})
 	default:
 		return nil, fmt.Errorf("--system must be one of %s, got %q", strings.Join(Names, ", "), cfg.Name)
 	}
+}
+
+func orRaftd(name string) string {
+	if name == "" {
+		return NameRaftd
+	}
+	return name
 }
 
 // Info is what a run records about its system: campaign.json's "system".
