@@ -33,12 +33,20 @@ func TestDockerCampaignEtcdIsValid(t *testing.T) {
 
 // TestDockerCampaignEtcdSerializableReadsAreStale: etcd's serializable reads
 // answer from the member's own state, so under partitions they go stale,
-// and the checker must say so.
+// and the checker must say so. How many stale reads a 20 s run sees depends
+// on how many operations a loaded machine gets through while a member is
+// cut off (one run in a loaded test pass saw a single anomaly, of another
+// kind): they must be found within two seeds.
 func TestDockerCampaignEtcdSerializableReadsAreStale(t *testing.T) {
 	requireDocker(t)
 	t.Parallel()
-	code, out, m := runDockerCampaign(t, "--system", "etcd", "--read", "serializable", "--nemesis", "partition", "--name", "etcd-serializable")
-	if code != exitInvalid || !strings.Contains(out, "stale-read") {
-		t.Fatalf("exit %d (want 1 with stale reads), status %s %s", code, m.Status, m.Error)
+	for attempt, seed := range []string{"21", "22"} {
+		code, out, m := runDockerCampaign(t, "--system", "etcd", "--read", "serializable", "--nemesis", "partition",
+			"--name", "etcd-serializable", "--seed", seed)
+		if code == exitInvalid && strings.Contains(out, "stale-read") {
+			return
+		}
+		t.Logf("attempt %d (seed %s): exit %d, status %s %s: no stale read", attempt+1, seed, code, m.Status, m.Error)
 	}
+	t.Fatal("etcd's serializable reads showed no stale read in two 20 s campaigns")
 }
