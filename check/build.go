@@ -14,15 +14,17 @@ import (
 )
 
 // opRecord is one client operation as the checker keeps it between reading
-// and checking: 48 bytes plus the JSON text of its value, against some 200
-// for a history.Op with decoded values, which is what lets ten million
-// operations fit in a few gigabytes. A key's records are written once, in
-// invocation order.
+// and checking: 40 bytes, with no pointer for the garbage collector to
+// follow, plus the JSON text of its value in its key's arena, against some
+// 200 bytes for a history.Op with decoded values. That is what lets ten
+// million operations fit in a few gigabytes. A key's records are written
+// once, in invocation order.
 type opRecord struct {
 	call, ret int64 // ret is math.MaxInt64 when the operation never completed
-	// value is JSON text ("" for none): what an ok read returned, else the
-	// invocation's value (written value, [expected, new], element).
-	value            string
+	// off and n place the value's JSON text in keyHistory.values (n is 0
+	// for none): what an ok read returned, else the invocation's value
+	// (written value, [expected, new], element).
+	off, n           uint32
 	invoke, complete int32 // event indexes; complete is -1 when never completed
 	process          int32
 	node             uint16 // index into the builder's node names; 0 for none
@@ -81,8 +83,8 @@ func (r *opRecord) name() string { return fNames[r.f] }
 
 // op is the record as a history.Op with decoded values, for the
 // classifiers and explanations (which run on few keys).
-func (r *opRecord) op(key string, nodes []string) (history.Op, error) {
-	v, err := history.DecodeValue([]byte(r.value))
+func (r *opRecord) op(key string, nodes []string, raw []byte) (history.Op, error) {
+	v, err := history.DecodeValue(raw)
 	if err != nil {
 		return history.Op{}, eventError(int(r.invoke), "value: %v", err)
 	}
@@ -175,13 +177,18 @@ func (b *builder) event(index int, e *history.RawEvent) error {
 		k := b.keyOf(e.Key)
 		kh := b.keys[k]
 		b.pending[p] = pendingOp{key: k, rec: len(kh.recs)}
-		kh.recs = append(kh.recs, opRecord{call: e.Time, ret: math.MaxInt64, invoke: int32(index), complete: -1,
-			process: int32(p), f: f, typ: outcomeInfo, value: string(e.Value)})
+		r := opRecord{call: e.Time, ret: math.MaxInt64, invoke: int32(index), complete: -1,
+			process: int32(p), f: f, typ: outcomeInfo}
+		if err := kh.keep(&r, e.Value, index); err != nil {
+			return err
+		}
+		kh.recs = append(kh.recs, r)
 		return nil
 	}
 	at := b.pending[p]
 	delete(b.pending, p)
-	r := &b.keys[at.key].recs[at.rec]
+	kh := b.keys[at.key]
+	r := &kh.recs[at.rec]
 	r.ret, r.typ, r.complete = e.Time, outcomeOf(e.Type), int32(index)
 	if e.Node != "" {
 		node, err := b.nodes.number(e.Node, index)
@@ -191,10 +198,23 @@ func (b *builder) event(index int, e *history.RawEvent) error {
 		r.node = node
 	}
 	if e.Type == history.Ok && r.f == codeRead {
-		r.value = string(e.Value)
+		return kh.keep(r, e.Value, index)
 	}
 	return nil
 }
+
+// keep stores raw as r's value, in the key's arena.
+func (kh *keyHistory) keep(r *opRecord, raw []byte, event int) error {
+	if len(kh.values)+len(raw) > math.MaxUint32 {
+		return eventError(event, "the values of key %q exceed 4 GiB", kh.key)
+	}
+	r.off, r.n = uint32(len(kh.values)), uint32(len(raw))
+	kh.values = append(kh.values, raw...)
+	return nil
+}
+
+// raw is the JSON text of r's value (empty for none).
+func (kh *keyHistory) raw(r *opRecord) []byte { return kh.values[r.off : r.off+r.n] }
 
 // ops takes paired operations of an in-memory history, in invocation order.
 func (b *builder) ops(ops []history.Op) error {
@@ -219,8 +239,12 @@ func (b *builder) ops(ops []history.Op) error {
 			return err
 		}
 		kh := b.keys[b.keyOf(op.Key)]
-		kh.recs = append(kh.recs, opRecord{call: op.Call, ret: op.Return, invoke: int32(op.Invoke), complete: int32(op.Complete),
-			process: int32(op.Process), f: f, typ: outcomeOf(op.Type), node: node, value: text})
+		r := opRecord{call: op.Call, ret: op.Return, invoke: int32(op.Invoke), complete: int32(op.Complete),
+			process: int32(op.Process), f: f, typ: outcomeOf(op.Type), node: node}
+		if err := kh.keep(&r, []byte(text), at); err != nil {
+			return err
+		}
+		kh.recs = append(kh.recs, r)
 	}
 	return nil
 }

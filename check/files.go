@@ -189,7 +189,7 @@ func unobservedAnnotations(kh *keyHistory, workload string) []porcupine.Annotati
 	var out []porcupine.Annotation
 	for _, i := range kh.unobserved {
 		r := &kh.recs[i]
-		in, _, err := modelInput(r, workload, nil)
+		in, _, err := kh.modelInput(r, workload, nil)
 		if err != nil {
 			continue
 		}

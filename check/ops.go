@@ -31,6 +31,8 @@ type keyHistory struct {
 	// because nobody saw their value (indexes into recs); views still show them.
 	unobserved []int
 	nodes      *nodeNames // the history's node names, shared by all keys
+	// values holds the JSON text of every record's value, back to back.
+	values []byte
 }
 
 // materialize decodes the key's operations for the classifiers.
@@ -40,7 +42,7 @@ func (kh *keyHistory) materialize() error {
 	}
 	ops := make([]history.Op, len(kh.recs))
 	for i := range kh.recs {
-		op, err := kh.recs[i].op(kh.key, kh.nodes.names)
+		op, err := kh.recs[i].op(kh.key, kh.nodes.names, kh.raw(&kh.recs[i]))
 		if err != nil {
 			return err
 		}
@@ -137,7 +139,7 @@ func (kh *keyHistory) buildModel(workload string) error {
 		for i := range kh.recs {
 			r := &kh.recs[i]
 			if r.f == codeRead && r.typ == outcomeOk {
-				list, err := readList(r, kh.key)
+				list, err := kh.readList(r)
 				if err != nil {
 					return err
 				}
@@ -156,7 +158,7 @@ func (kh *keyHistory) buildModel(workload string) error {
 	n := 0
 	for i := range kh.recs {
 		r := &kh.recs[i]
-		if keep[i] = inModel(r, observed); keep[i] {
+		if keep[i] = kh.inModel(r, observed); keep[i] {
 			n++
 		} else if r.typ != outcomeFail && r.f != codeRead {
 			kh.unobserved = append(kh.unobserved, i)
@@ -167,7 +169,7 @@ func (kh *keyHistory) buildModel(workload string) error {
 	if workload == WorkloadSet {
 		for i := range kh.recs {
 			if keep[i] && kh.recs[i].f == codeAdd {
-				adds[valueKey(kh.recs[i].value)]++
+				adds[kh.valueKey(&kh.recs[i])]++
 			}
 		}
 	}
@@ -183,7 +185,7 @@ func (kh *keyHistory) buildModel(workload string) error {
 		if kh.lists != nil {
 			list = kh.lists[i]
 		}
-		in, out, err := modelInput(r, workload, list)
+		in, out, err := kh.modelInput(r, workload, list)
 		if err != nil {
 			return err
 		}
@@ -208,27 +210,27 @@ func (kh *keyHistory) buildModel(workload string) error {
 	return nil
 }
 
-// valueKey is history.ValueKey of the value whose JSON text is raw ("" for none).
-func valueKey(raw string) string { return history.TextValueKey(raw) }
+// valueKey is history.ValueKey of r's value.
+func (kh *keyHistory) valueKey(r *opRecord) string { return history.RawValueKey(kh.raw(r)) }
 
 // casPair is the expected and new values of a cas, as ValueKeys.
-func casPair(r *opRecord) (expected, new string, err error) {
-	pair, ok := history.RawList([]byte(r.value))
+func (kh *keyHistory) casPair(r *opRecord) (expected, new string, err error) {
+	pair, ok := history.RawList(kh.raw(r))
 	if !ok || len(pair) != 2 {
-		return "", "", eventError(int(r.invoke), "cas value must be [expected, new], got %s", valueKey(r.value))
+		return "", "", eventError(int(r.invoke), "cas value must be [expected, new], got %s", kh.valueKey(r))
 	}
 	return history.RawValueKey(pair[0]), history.RawValueKey(pair[1]), nil
 }
 
 // writtenKey is the ValueKey a write or cas stores, or the element an add
 // or append inserts.
-func writtenKey(r *opRecord) string {
+func (kh *keyHistory) writtenKey(r *opRecord) string {
 	if r.f == codeCas {
-		if _, v, err := casPair(r); err == nil {
+		if _, v, err := kh.casPair(r); err == nil {
 			return v
 		}
 	}
-	return valueKey(r.value)
+	return kh.valueKey(r)
 }
 
 // inModel reports whether Porcupine needs to see an operation. A failed one
@@ -241,7 +243,7 @@ func writtenKey(r *opRecord) string {
 // (a cas of unknown outcome that then did nothing can move to the end too).
 // Such operations are most of what a partition leaves behind, and each one
 // Porcupine keeps multiplies the orders it may have to try.
-func inModel(r *opRecord, observed map[string]bool) bool {
+func (kh *keyHistory) inModel(r *opRecord, observed map[string]bool) bool {
 	switch {
 	case r.typ == outcomeFail:
 		return false
@@ -250,7 +252,7 @@ func inModel(r *opRecord, observed map[string]bool) bool {
 	case r.f == codeRead:
 		return false
 	}
-	return observed[writtenKey(r)]
+	return observed[kh.writtenKey(r)]
 }
 
 // observedValues are the values (register) or elements (set, list) that
@@ -263,14 +265,14 @@ func (kh *keyHistory) observedValues(workload string) (map[string]bool, error) {
 		switch {
 		case r.typ == outcomeFail:
 		case r.f == codeCas:
-			expected, _, err := casPair(r)
+			expected, _, err := kh.casPair(r)
 			if err != nil {
 				return nil, err
 			}
 			observed[expected] = true
 		case r.f != codeRead || r.typ != outcomeOk:
 		case workload == WorkloadRegister:
-			observed[valueKey(r.value)] = true
+			observed[kh.valueKey(r)] = true
 		default:
 			for _, e := range kh.lists[i] {
 				observed[e] = true
@@ -282,15 +284,15 @@ func (kh *keyHistory) observedValues(workload string) (map[string]bool, error) {
 
 // modelInput translates one operation into the model's input and output;
 // list is what an ok set or append read returned, already decoded.
-func modelInput(r *opRecord, workload string, list []string) (input, output, error) {
+func (kh *keyHistory) modelInput(r *opRecord, workload string, list []string) (input, output, error) {
 	switch r.f {
 	case codeWrite:
-		return input{kind: kindWrite, arg: valueKey(r.value)}, output{}, nil
+		return input{kind: kindWrite, arg: kh.valueKey(r)}, output{}, nil
 	case codeCas:
-		expected, v, err := casPair(r)
+		expected, v, err := kh.casPair(r)
 		return input{kind: kindCas, arg: expected, new: v}, output{}, err
 	case codeAdd, codeAppend:
-		e := valueKey(r.value)
+		e := kh.valueKey(r)
 		kind := kindAdd
 		if r.f == codeAppend {
 			kind = kindAppend
@@ -299,7 +301,7 @@ func modelInput(r *opRecord, workload string, list []string) (input, output, err
 	}
 	// An ok read.
 	if workload == WorkloadRegister {
-		return input{kind: kindRead}, output{value: valueKey(r.value)}, nil
+		return input{kind: kindRead}, output{value: kh.valueKey(r)}, nil
 	}
 	out := output{list: list}
 	readDigests(&out, workload == WorkloadSet)
@@ -308,14 +310,14 @@ func modelInput(r *opRecord, workload string, list []string) (input, output, err
 
 // readList is the ValueKeys of the elements a set or append read returned,
 // in order; null (an absent key) reads as the empty list.
-func readList(r *opRecord, key string) ([]string, error) {
+func (kh *keyHistory) readList(r *opRecord) ([]string, error) {
 	list := []string{}
-	if r.value == "" {
+	if r.n == 0 {
 		return list, nil
 	}
-	values, ok := history.RawList([]byte(r.value))
+	values, ok := history.RawList(kh.raw(r))
 	if !ok {
-		return nil, eventError(int(r.complete), "a %s read must return a list, got %s", key, valueKey(r.value))
+		return nil, eventError(int(r.complete), "a %s read must return a list, got %s", kh.key, kh.valueKey(r))
 	}
 	for _, v := range values {
 		list = append(list, history.RawValueKey(v))

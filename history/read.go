@@ -244,18 +244,6 @@ func RawValueKey(raw []byte) string {
 	return decodedValueKey(raw)
 }
 
-// TextValueKey is RawValueKey of JSON text held in a string; it returns
-// the string itself, without copying, when it is already in ValueKey's form.
-func TextValueKey(raw string) string {
-	if len(raw) == 0 {
-		return "null"
-	}
-	if canonicalText(raw) {
-		return raw
-	}
-	return decodedValueKey([]byte(raw))
-}
-
 func decodedValueKey(raw []byte) string {
 	v, err := DecodeValue(raw)
 	if err != nil {
@@ -267,7 +255,7 @@ func decodedValueKey(raw []byte) string {
 // canonicalText reports whether ValueKey would give back raw itself:
 // printable ASCII without escapes, spaces, objects or the characters
 // encoding/json escapes in arrays (<, >, &).
-func canonicalText[T string | []byte](raw T) bool {
+func canonicalText(raw []byte) bool {
 	composite := raw[0] == '['
 	for i := 0; i < len(raw); i++ {
 		switch c := raw[i]; {
