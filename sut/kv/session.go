@@ -34,17 +34,30 @@ func (s *session) record(seq uint64, r Result) {
 	}
 	s.Results[seq] = r
 	for len(s.Results) > sessionWindow {
-		lowest := seq
-		for q := range s.Results {
-			if q < lowest {
-				lowest = q
-			}
-		}
+		lowest := s.lowest(seq)
 		delete(s.Results, lowest)
 		if lowest > s.Floor {
 			s.Floor = lowest
 		}
 	}
+}
+
+// lowest is the lowest seq in Results above Floor (at most limit). Seqs
+// are mostly dense above Floor, so it counts up from there, which costs one
+// lookup when the window is full of consecutive seqs; it scans the map only
+// when they are sparse. (Seqs at or below Floor are in Results only when
+// the no-dedup bug skips lookup, and then nothing reads the session.)
+func (s *session) lowest(limit uint64) uint64 {
+	for q, tries := s.Floor+1, 0; q <= limit && tries < 2*sessionWindow; q, tries = q+1, tries+1 {
+		if _, ok := s.Results[q]; ok {
+			return q
+		}
+	}
+	lowest := limit
+	for q := range s.Results {
+		lowest = min(lowest, q)
+	}
+	return lowest
 }
 
 // forgetBelow drops the results of every seq below ack: the client has its
@@ -55,9 +68,15 @@ func (s *session) forgetBelow(ack uint64) {
 	if ack <= 1 || ack-1 <= s.Floor {
 		return
 	}
-	for q := range s.Results {
-		if q < ack {
+	if ack-1-s.Floor <= uint64(len(s.Results)) {
+		for q := s.Floor + 1; q < ack; q++ { // fewer seqs to forget than results
 			delete(s.Results, q)
+		}
+	} else {
+		for q := range s.Results {
+			if q < ack {
+				delete(s.Results, q)
+			}
 		}
 	}
 	if ack-1 > s.Floor {

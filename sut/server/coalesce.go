@@ -21,6 +21,7 @@ func coalesceAppends(msgs []raft.Message) []raft.Message {
 	out := msgs[:0:0]
 	last := map[string]int{} // peer -> index in out of its latest append
 	size := map[string]int{}
+	owned := map[int]bool{} // appends in out whose Entries are a copy of our own
 	for _, m := range msgs {
 		if m.Type != raft.MsgApp || len(m.Entries) == 0 {
 			if m.Type != raft.MsgApp {
@@ -32,7 +33,13 @@ func coalesceAppends(msgs []raft.Message) []raft.Message {
 		}
 		if i, ok := last[m.To]; ok && continues(&out[i], &m) && size[m.To]+entriesSize(m.Entries) <= maxCoalescedBytes {
 			prev := &out[i]
-			prev.Entries = append(prev.Entries[:len(prev.Entries):len(prev.Entries)], m.Entries...)
+			if !owned[i] {
+				// The first merge copies the core's entries once, with room
+				// to grow; later merges append in place.
+				prev.Entries = append(make([]raft.Entry, 0, 4*(len(prev.Entries)+len(m.Entries))), prev.Entries...)
+				owned[i] = true
+			}
+			prev.Entries = append(prev.Entries, m.Entries...)
 			prev.Commit = max(prev.Commit, m.Commit)
 			size[m.To] += entriesSize(m.Entries)
 			continue
