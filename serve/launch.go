@@ -36,7 +36,7 @@ func kindNames() []string {
 // launchFields are the campaign options a person may set from the form or
 // the API (their names in campaign.json's "options"), in form order. The
 // others keep the defaults of `checker run`; the store is the server's.
-var launchFields = []string{"name", "runtime", "nodes", "duration", "workload", "concurrency", "rate", "keys",
+var launchFields = []string{"name", "system", "runtime", "nodes", "duration", "workload", "concurrency", "rate", "keys",
 	"nemesis", "interval", "seed", "read", "read_mode", "bugs"}
 
 func fieldErr(field, format string, args ...any) *campaign.FieldError {
@@ -72,6 +72,7 @@ func parseLaunchForm(form url.Values, storeDir string) (campaign.Options, error)
 		}
 	}
 	setString(&o.Name, "name")
+	setString(&o.System, "system")
 	setString(&o.Runtime, "runtime")
 	setString(&o.Workload, "workload")
 	setString(&o.Nemesis, "nemesis")

@@ -18,6 +18,7 @@ import (
 	"github.com/faultline/faultline/report"
 	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
+	"github.com/faultline/faultline/sut/system"
 )
 
 func parsePages() (*template.Template, error) {
@@ -380,7 +381,7 @@ func launchFormData(vals url.Values, errMsg, field string) map[string]any {
 	}
 	return map[string]any{
 		"Title": "Launch a campaign", "V": v, "Error": errMsg, "Field": field, "Bugs": opts,
-		"Runtimes": runtimes, "Workloads": workloads, "ReadModes": readModes, "NemesisKinds": nemesisKinds,
+		"Systems": system.Names, "Runtimes": runtimes, "Workloads": workloads, "ReadModes": readModes, "NemesisKinds": nemesisKinds,
 		"MinNodes": campaign.MinNodes, "MaxNodes": campaign.MaxNodes, "MaxConcurrency": campaign.MaxConcurrency,
 		"MaxKeys": campaign.MaxKeys,
 	}
@@ -390,7 +391,7 @@ func launchFormData(vals url.Values, errMsg, field string) map[string]any {
 func defaultFormValues() url.Values {
 	o := campaign.DefaultOptions()
 	return url.Values{
-		"runtime": {o.Runtime}, "nodes": {strconv.Itoa(o.Nodes)}, "duration": {o.Duration.String()},
+		"system": {o.System}, "runtime": {o.Runtime}, "nodes": {strconv.Itoa(o.Nodes)}, "duration": {o.Duration.String()},
 		"workload": {o.Workload}, "concurrency": {strconv.Itoa(o.Concurrency)}, "rate": {"0"},
 		"keys": {strconv.Itoa(o.Keys)}, "nemesis": {o.Nemesis}, "interval": {o.Interval.String()},
 		"read_mode": {o.ReadMode},
