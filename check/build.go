@@ -1,14 +1,11 @@
 package check
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/faultline/faultline/history"
 )
@@ -255,7 +252,7 @@ func rawJSON(v any, index int) (string, error) {
 	if v == nil {
 		return "", nil
 	}
-	b, err := appendJSON(nil, v)
+	b, err := history.AppendValue(nil, v)
 	if err != nil {
 		return "", eventError(index, "value: %v", err)
 	}
@@ -263,58 +260,6 @@ func rawJSON(v any, index int) (string, error) {
 		return "", nil
 	}
 	return string(b), nil
-}
-
-// appendJSON appends v as encoding/json writes it, without reflection for
-// the values histories hold.
-func appendJSON(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case json.Number:
-		if x == "" {
-			return append(b, '0'), nil
-		}
-		return append(b, x...), nil
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(b, x, 10), nil
-	case string:
-		if !utf8.ValidString(x) {
-			return b, fmt.Errorf("string %q is not valid UTF-8", x)
-		}
-		if plainString(x) {
-			return append(append(append(b, '"'), x...), '"'), nil
-		}
-	case []any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, el := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendJSON(b, el); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
-	}
-	j, err := json.Marshal(v)
-	return append(b, j...), err
-}
-
-// plainString reports whether JSON writes s between quotes unchanged.
-func plainString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
 }
 
 // readFile streams the history file at path into the builder.

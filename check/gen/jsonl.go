@@ -2,7 +2,6 @@ package gen
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"strconv"
 
@@ -58,7 +57,7 @@ func appendEvent(b []byte, e history.Event) ([]byte, error) {
 	b = append(b, `","key":"`...)
 	b = append(b, e.Key...)
 	b = append(b, `","value":`...)
-	b, err := appendValue(b, e.Value)
+	b, err := history.AppendValue(b, e.Value)
 	if err != nil {
 		return b, err
 	}
@@ -76,30 +75,4 @@ func appendEvent(b []byte, e history.Event) ([]byte, error) {
 		b = strconv.AppendInt(b, e.Latency, 10)
 	}
 	return append(b, "}\n"...), nil
-}
-
-func appendValue(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case []any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, el := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendValue(b, el); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
-	}
-	j, err := json.Marshal(v)
-	return append(b, j...), err
 }
