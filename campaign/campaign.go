@@ -198,11 +198,13 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		c.log.Warn("writing campaign.json", "err", err)
 	}
 	c.log.Info("starting cluster", "runtime", rt.Name(), "nodes", o.Nodes, "cluster", label)
+	sel, _ := o.faultSelection(c.sys) // validated by Options.Validate
 	spec := runtime.Spec{
-		Campaign: label,
-		Nodes:    nodes,
-		System:   c.sys,
-		LogDir:   filepath.Join(c.runDir, store.NodesDir),
+		PowerLoss: sel.NeedsRuntime(nemesis.OpPowerLoss),
+		Campaign:  label,
+		Nodes:     nodes,
+		System:    c.sys,
+		LogDir:    filepath.Join(c.runDir, store.NodesDir),
 	}
 	cluster, err := rt.Start(ctx, spec)
 	if err != nil {
@@ -252,7 +254,6 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 		StaleReads:  o.Read != "",
 		Seed:        o.Seed,
 	}
-	sel, _ := o.faultSelection(c.sys) // validated by Options.Validate
 	c.env = nemesis.Env{
 		Cluster: cluster,
 		Admin:   c.sys.NewAdmin(clusterAddrs(cluster), o.RequestTimeout),

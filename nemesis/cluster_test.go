@@ -48,7 +48,9 @@ func requireDocker(t *testing.T) {
 	}
 }
 
-func startClusterOn(t *testing.T, rtName string, nodes int) (context.Context, testCluster) {
+// startClusterOn starts nodes raftd processes on runtime rtName; tweaks
+// change the spec first (a planted bug, power-loss disks).
+func startClusterOn(t *testing.T, rtName string, nodes int, tweaks ...func(*runtime.Spec)) (context.Context, testCluster) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a raftd cluster")
@@ -67,11 +69,15 @@ func startClusterOn(t *testing.T, rtName string, nodes int) (context.Context, te
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rt.Start(ctx, runtime.Spec{
+	spec := runtime.Spec{
 		Campaign: fmt.Sprintf("nemesis-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6),
 		Nodes:    ids,
 		System:   system.Raftd(system.RaftdOptions{}),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&spec)
+	}
+	c, err := rt.Start(ctx, spec)
 	if err != nil {
 		t.Fatalf("starting the cluster: %v", err)
 	}

@@ -50,7 +50,7 @@ func parseComposite(spec string, n int, entry string) (Composite, error) {
 		switch {
 		case k == "":
 			return nil, fmt.Errorf("--nemesis %q: entry %d: a part of the composite %q is empty", spec, n, strings.TrimSpace(entry))
-		case !slices.Contains(AllKinds, k):
+		case !slices.Contains(EveryKind, k):
 			return nil, fmt.Errorf("--nemesis %q: entry %d: unknown kind %q (kinds: %s)", spec, n, k, kindList())
 		case hasMode && !slices.Contains(KindModes(k), mode):
 			return nil, fmt.Errorf("--nemesis %q: entry %d: %q is not a mode of %s (modes: %s)", spec, n, mode, k, strings.Join(KindModes(k), ", "))

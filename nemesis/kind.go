@@ -67,10 +67,15 @@ var registry = []faultKind{
 	killKind{},
 	pauseKind{},
 	slowKind{},
+	powerKind{},
 }
 
-// AllKinds lists every kind in registry order.
-var AllKinds = kindNames(registry)
+// AllKinds lists, in registry order, the kinds "all" plays: every kind but
+// the opt-in ones (Needs.OptIn), which are played only when named.
+var AllKinds = withoutOptIn(EveryKind)
+
+// EveryKind lists every kind in registry order, opt-in ones included.
+var EveryKind = kindNames(registry)
 
 func kindNames(kinds []faultKind) []Kind {
 	names := make([]Kind, len(kinds))
@@ -107,6 +112,14 @@ const (
 type Needs struct {
 	System  []system.Capability
 	Runtime []RuntimeOp
+	// OptIn kinds are played only when named: "all" leaves them out (power
+	// needs its disks set up before the cluster starts).
+	OptIn bool
+}
+
+// withoutOptIn drops the opt-in kinds from kinds: what "all" plays.
+func withoutOptIn(kinds []Kind) []Kind {
+	return slices.DeleteFunc(slices.Clone(kinds), func(k Kind) bool { return KindNeeds(k).OptIn })
 }
 
 // KindNeeds returns what kind k needs (zero for an unknown kind).
@@ -146,7 +159,7 @@ func SupportedKinds(caps system.Capabilities) []Kind {
 func (sel Selection) ForSystem(name string, caps system.Capabilities) (Selection, error) {
 	supported := SupportedKinds(caps)
 	if sel.All {
-		out := Selection{All: true, Kinds: supported}
+		out := Selection{All: true, Kinds: withoutOptIn(supported)}
 		return out, nil
 	}
 	for _, k := range sel.allKinds() {
@@ -215,7 +228,7 @@ func ParseSelection(s string) (Selection, error) {
 			return Selection{}, fmt.Errorf("--nemesis %q: entry %d is empty", s, i+1)
 		case k == "all" || k == "none":
 			return Selection{}, fmt.Errorf("--nemesis %q: %q cannot be combined with other kinds", s, k)
-		case !slices.Contains(AllKinds, k):
+		case !slices.Contains(EveryKind, k):
 			return Selection{}, fmt.Errorf("--nemesis %q: unknown kind %q (want all, none, or a comma list of %s, each optionally kind:mode)", s, k, kindList())
 		case hasMode && !slices.Contains(KindModes(k), mode):
 			return Selection{}, fmt.Errorf("--nemesis %q: entry %d: %q is not a mode of %s (modes: %s)", s, i+1, mode, k, strings.Join(KindModes(k), ", "))
@@ -231,7 +244,7 @@ func ParseSelection(s string) (Selection, error) {
 		modes[k][mode] = true
 	}
 	sel := Selection{Composites: composites}
-	for _, k := range AllKinds {
+	for _, k := range EveryKind {
 		if !want[k] {
 			continue
 		}
@@ -303,4 +316,4 @@ func FormatKinds(kinds []Kind) string {
 	return strings.Join(parts, ",")
 }
 
-func kindList() string { return FormatKinds(AllKinds) }
+func kindList() string { return FormatKinds(EveryKind) }

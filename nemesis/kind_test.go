@@ -144,7 +144,7 @@ func TestRegistryNamesEveryKindOnce(t *testing.T) {
 			t.Errorf("kind %s offers no mode on five nodes with a leader", k)
 		}
 	}
-	if !reflect.DeepEqual(kindNames(registry), AllKinds) {
+	if !reflect.DeepEqual(kindNames(registry), EveryKind) {
 		t.Errorf("AllKinds %v is not the registry's order", AllKinds)
 	}
 }
@@ -161,7 +161,7 @@ func TestForSystemRefusesAKindTheSystemCannotPlay(t *testing.T) {
 		t.Fatalf("ForSystem = %v, want a *system.MissingError", err)
 	}
 	want := &system.MissingError{System: "etcd", Capability: system.ClockSkew, Wanted: "nemesis kind clock",
-		Available: []string{"partition", "kill", "pause"}}
+		Available: []string{"partition", "kill", "pause", "power"}}
 	if !reflect.DeepEqual(missing, want) {
 		t.Errorf("error %+v, want %+v", missing, want)
 	}

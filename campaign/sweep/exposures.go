@@ -50,6 +50,7 @@ var Exposures = map[string]Exposure{
 	bugs.SingleStepMembership:  {Nemesis: "membership:swap-partition", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second},
 	bugs.FollowerReadNoWait:    {Nemesis: "slow:apply-isolate-leader", Workload: "register", ReadMode: "readindex", Keys: 2, Concurrency: 20, Interval: 2 * time.Second},
 	bugs.RemovedServerDisrupts: {Nemesis: "membership:replace,membership:swap", Workload: "append", ReadMode: "readindex", Concurrency: 40, Rate: 200, Interval: 3 * time.Second},
+	bugs.AckBeforeFsync:        {Nemesis: "power:all,power:majority", Workload: "append", ReadMode: "readindex", Interval: 3 * time.Second},
 }
 
 // ExposureOf returns the exposure of the named bug.

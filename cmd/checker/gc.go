@@ -37,6 +37,7 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "(the checker process that started them: host, pid, start time) is gone, unpausing")
 		fmt.Fprintln(w, "first, and marks those runs abandoned in the store. Campaigns still running are")
 		fmt.Fprintln(w, "left alone. --all removes everything, node images included. Prints what it did.")
+		fmt.Fprintln(w, "It also unmounts powerfs mounts (--nemesis power) whose checker was killed.")
 		fmt.Fprintln(w)
 		printDefaults(w, fs)
 	}
@@ -75,6 +76,8 @@ func collectGarbage(ctx context.Context, o gcOptions, stdout, stderr io.Writer) 
 	} else {
 		removed, unowned, err = runtime.GCOwned(ctx, log, store.LabelGone, o.only)
 	}
+	mounts, merr := runtime.RemoveLeftoverMounts()
+	removed, err = append(removed, mounts...), errors.Join(err, merr)
 	for _, r := range removed {
 		fmt.Fprintf(stdout, "removed %s\n", r)
 	}

@@ -46,6 +46,8 @@ var Catalogue = []Bug{
 	{Name: "removed-server-disrupts", What: "RequestVote from removed servers is not ignored within the minimum election timeout",
 		Exposed: "removing nodes (membership churn)", ClientSees: "unavailability: repeated elections, failed requests",
 		Liveness: true},
+	{Name: "ack-before-fsync", What: "the WAL writes entries and votes without fsync and acknowledges them as durable; it syncs only when it rotates a segment",
+		Exposed: "a power failure of a majority or of every node at once (the power nemesis); a crash (kill) keeps the page cache and shows nothing", ClientSees: "lost commits: acknowledged writes vanish after the power comes back"},
 }
 
 // Lookup returns the bug with that name.
@@ -113,4 +115,5 @@ const (
 	SingleStepMembership  = "single-step-membership"
 	FollowerReadNoWait    = "follower-read-no-wait"
 	RemovedServerDisrupts = "removed-server-disrupts"
+	AckBeforeFsync        = "ack-before-fsync"
 )

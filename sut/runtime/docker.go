@@ -59,6 +59,9 @@ func (r *dockerRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) {
 	if err := validateSpec(spec); err != nil {
 		return nil, err
 	}
+	if spec.PowerLoss {
+		return nil, errPowerLossDocker
+	}
 	began := time.Now()
 	cli, err := newDockerClient()
 	if err != nil {

@@ -148,6 +148,12 @@ func (c *processCluster) prepareNode(id string) (*processNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node %s: proxy: %w", id, err)
 	}
+	if c.spec.PowerLoss {
+		if err := n.mountPowerDisk(); err != nil {
+			n.proxy.close()
+			return nil, err
+		}
+	}
 	n.proxy.setBlocked(c.grudge[id])
 	c.nodes[id] = n
 	c.order = append(c.order, id)

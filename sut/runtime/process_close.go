@@ -60,6 +60,9 @@ func (c *processCluster) close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		n.proxy.close()
+		if err := n.unmountPowerDisk(); err != nil {
+			errs = append(errs, err)
+		}
 		n.ops.Unlock()
 	}
 	if c.spec.LogDir != "" {

@@ -44,6 +44,9 @@ func (c *processCluster) RemoveNode(ctx context.Context, id string) error {
 		return err
 	}
 	n.proxy.close()
+	if err := n.unmountPowerDisk(); err != nil {
+		return fmt.Errorf("remove node %s: %w", id, err)
+	}
 	c.mu.Lock()
 	delete(c.nodes, id)
 	c.order = removeString(c.order, id)

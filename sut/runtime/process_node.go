@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/faultline/faultline/sut/runtime/powerfs"
 	"github.com/faultline/faultline/sut/system"
 )
 
@@ -28,6 +29,7 @@ type processNode struct {
 	data    string
 	logPath string
 	proxy   *linkProxy
+	disk    *powerfs.Disk // Spec.PowerLoss: the data directory's mount
 	// nodeArgs are what the node was first started with; Restart reuses
 	// them, with a new port if the old one was taken in the meantime.
 	nodeArgs system.NodeArgs

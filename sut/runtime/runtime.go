@@ -24,6 +24,10 @@ type Spec struct {
 	System   system.Node
 	// LogDir receives nodes/<id>.log when the cluster closes (may be empty).
 	LogDir string
+	// PowerLoss puts each node's data directory on a powerfs mount, so
+	// that the cluster is a PowerFailer (process runtime only; needs root
+	// and /dev/fuse).
+	PowerLoss bool
 }
 
 // Grudge says, for each node, the nodes whose traffic it drops: grudge[dst]

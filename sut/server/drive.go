@@ -145,10 +145,19 @@ func (s *Server) handleReady(rd raft.Ready, ls *loopState) error {
 			s.slow.waitSync(s.stop) // a slow disk (POST /fault/slow)
 		}
 		start := time.Now()
-		if err := s.wal.Save(rd.HardState, rd.Entries, rd.MustSync); err != nil {
+		sync := rd.MustSync
+		if s.cfg.Bugs.Has(bugs.AckBeforeFsync) {
+			// PLANTED BUG ack-before-fsync: entries and votes are written
+			// but not fsynced, and acknowledged (to peers and clients) as
+			// if durable; the WAL syncs only when it rotates a segment. A
+			// crash keeps them in the page cache; a power failure of a
+			// majority loses acknowledged writes.
+			sync = false
+		}
+		if err := s.wal.Save(rd.HardState, rd.Entries, sync); err != nil {
 			return fmt.Errorf("persist %d entries and hard state: %w", len(rd.Entries), err)
 		}
-		s.stats.persisted(len(rd.Entries), rd.MustSync, time.Since(start))
+		s.stats.persisted(len(rd.Entries), sync, time.Since(start))
 	}
 	s.stats.readies.Add(1)
 	for _, e := range rd.Entries {
