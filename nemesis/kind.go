@@ -68,6 +68,7 @@ var registry = []faultKind{
 	pauseKind{},
 	slowKind{},
 	powerKind{},
+	linkKind{},
 }
 
 // AllKinds lists, in registry order, the kinds "all" plays: every kind but
@@ -113,7 +114,8 @@ type Needs struct {
 	System  []system.Capability
 	Runtime []RuntimeOp
 	// OptIn kinds are played only when named: "all" leaves them out (power
-	// needs its disks set up before the cluster starts).
+	// needs its disks set up before the cluster starts; link needs the
+	// process runtime's proxy).
 	OptIn bool
 }
 

@@ -161,7 +161,7 @@ func TestForSystemRefusesAKindTheSystemCannotPlay(t *testing.T) {
 		t.Fatalf("ForSystem = %v, want a *system.MissingError", err)
 	}
 	want := &system.MissingError{System: "etcd", Capability: system.ClockSkew, Wanted: "nemesis kind clock",
-		Available: []string{"partition", "kill", "pause", "power"}}
+		Available: []string{"partition", "kill", "pause", "power", "link"}}
 	if !reflect.DeepEqual(missing, want) {
 		t.Errorf("error %+v, want %+v", missing, want)
 	}

@@ -24,6 +24,8 @@ type linkProxy struct {
 	mu      sync.Mutex
 	target  string          // the node's own listen address
 	blocked map[string]bool // sources whose traffic to dst is dropped
+	in      map[string]LinkFault // by source: the link source->dst
+	out     map[string]LinkFault // by source: the link dst->source (replies on its streams)
 	conns   map[*proxiedConn]struct{}
 	closed  bool
 	wg      sync.WaitGroup
@@ -139,9 +141,31 @@ func (p *linkProxy) serve(client net.Conn) {
 		return
 	}
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(server, client); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(client, server); done <- struct{}{} }()
-	<-done // either side ending ends the stream
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() { pump(server, client, func() LinkFault { return p.linkFault(true, src) }, quit); done <- struct{}{} }()
+	go func() { pump(client, server, func() LinkFault { return p.linkFault(false, src) }, quit); done <- struct{}{} }()
+	<-done // either side ending (or a reset) ends the stream
+}
+
+// linkFault is the current fault of the link src->dst (inbound) or
+// dst->src.
+func (p *linkProxy) linkFault(inbound bool, src string) LinkFault {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if inbound {
+		return p.in[src]
+	}
+	return p.out[src]
+}
+
+// setLinkFaults replaces the faults of the links between dst and each
+// source: in[src] for src->dst, out[src] for dst->src. Open streams follow
+// at once.
+func (p *linkProxy) setLinkFaults(in, out map[string]LinkFault) {
+	p.mu.Lock()
+	p.in, p.out = in, out
+	p.mu.Unlock()
 }
 
 // setTarget changes where streams are forwarded. Streams to the old

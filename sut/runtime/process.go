@@ -46,6 +46,7 @@ type processCluster struct {
 	idOfIP   map[string]string       // loopback IP -> id
 	logPaths map[string]string       // every node ever started, removed ones included
 	grudge   Grudge
+	links    LinkFaults // SetLinkFaults; applied to nodes added later too
 	closed   bool
 
 	closeOnce sync.Once
@@ -156,6 +157,7 @@ func (c *processCluster) prepareNode(id string) (*processNode, error) {
 	}
 	n.proxy.setBlocked(c.grudge[id])
 	c.nodes[id] = n
+	c.applyLinkFaultsLocked()
 	c.order = append(c.order, id)
 	c.idOfIP[ip] = id
 	c.logPaths[id] = n.logPath

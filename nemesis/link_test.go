@@ -1,0 +1,131 @@
+package nemesis
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/faultline/faultline/sut/runtime"
+)
+
+// everyLink puts lf on every directed link between nodes.
+func everyLink(nodes []string, lf runtime.LinkFault) runtime.LinkFaults {
+	out := runtime.LinkFaults{}
+	for _, dst := range nodes {
+		out[dst] = map[string]runtime.LinkFault{}
+		for _, src := range minus(nodes, []string{dst}) {
+			out[dst][src] = lf
+		}
+	}
+	return out
+}
+
+func linkFaultsOf(t *testing.T, env Env) runtime.LinkFaults {
+	t.Helper()
+	lf, ok := env.Cluster.(runtime.LinkFaulter)
+	if !ok {
+		t.Fatalf("%T is not a runtime.LinkFaulter", env.Cluster)
+	}
+	return lf.LinkFaults()
+}
+
+// TestLinkFaultsTakeEffectOnRaftdAndAreHealed plays every mode as the
+// planner draws it (in place while it lasts, gone after the heal), then
+// shows that the proxy really acts on raftd's traffic: a write must wait
+// for a delayed append to reach a follower, and no write commits while
+// every link resets every chunk.
+func TestLinkFaultsTakeEffectOnRaftdAndAreHealed(t *testing.T) {
+	ctx, tc := startCluster(t, 3)
+	n := New(tc.env, Options{Kinds: []Kind{Link}, Interval: time.Second, MaxNodes: 3, MaxClockDrift: 0.2})
+	for i, mode := range KindModes(Link) {
+		p := newTestPlanner(int64(i), []Kind{Link})
+		f := linkKind{}.plan(p, mode, currentView(ctx, tc.env))
+		if _, err := n.start(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if got := linkFaultsOf(t, tc.env); !reflect.DeepEqual(got, f.Params.(*linkPlan).Faults) {
+			t.Errorf("%s: links in place %v, want %v", mode, got, f.Params.(*linkPlan).Faults)
+		}
+		if err := n.HealAll(ctx); err != nil {
+			t.Fatalf("HealAll after %s: %v", mode, err)
+		}
+		if got := linkFaultsOf(t, tc.env); got != nil {
+			t.Fatalf("%s: links still disturbed after the heal: %v", mode, got)
+		}
+		requireHealthy(t, ctx, tc.env, 3)
+	}
+
+	nodes := currentView(ctx, tc.env).nodes
+	const delay = 300 * time.Millisecond
+	delayed := fault{Kind: Link, Mode: LinkDelay, Targets: nodes,
+		Params: &linkPlan{Faults: everyLink(nodes, runtime.LinkFault{DelayMs: delay.Milliseconds()})}}
+	if _, err := n.start(ctx, delayed); err != nil {
+		t.Fatal(err)
+	}
+	c := dataClient(tc.env)
+	defer c.Close()
+	began := time.Now()
+	if _, err := c.Put(ctx, "delayed", 1); err != nil {
+		t.Fatalf("write under a %v delay: %v", delay, err)
+	}
+	if took := time.Since(began); took < delay {
+		t.Errorf("a write committed in %v, under the %v that every append takes to reach a follower", took, delay)
+	}
+	if err := n.HealAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	reset := fault{Kind: Link, Mode: LinkLoss, Targets: nodes,
+		Params: &linkPlan{Faults: everyLink(nodes, runtime.LinkFault{ResetPct: 100})}}
+	if _, err := n.start(ctx, reset); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
+	_, err := c.Put(short, "cut", 1)
+	cancel()
+	if err == nil {
+		t.Error("a write committed while every peer link reset every chunk")
+	}
+	if err := n.HealAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	requireHealthy(t, ctx, tc.env, 3)
+	kinds := requireAllEnded(t, tc.readHistory(t))
+	if want := len(KindModes(Link)) + 2; kinds[string(Link)] != want {
+		t.Errorf("%d link intervals, want %d", kinds[string(Link)], want)
+	}
+}
+
+func TestLinkPlanCoversTheTargetsLinks(t *testing.T) {
+	v := view{nodes: []string{"n1", "n2", "n3", "n4", "n5"}, leader: "n1"}
+	for seed := range int64(20) {
+		p := newTestPlanner(seed, []Kind{Link})
+		for _, mode := range KindModes(Link) {
+			f := linkKind{}.plan(p, mode, v)
+			plan := f.Params.(*linkPlan)
+			if len(f.Targets) < 1 || len(f.Targets) > 2 {
+				t.Fatalf("%s hits %v: want one node up to a minority", mode, f.Targets)
+			}
+			links := 0
+			for dst, srcs := range plan.Faults {
+				for src, lf := range srcs {
+					links++
+					if lf.IsZero() || lf.Validate() != nil {
+						t.Fatalf("%s: link %s->%s gets %+v", mode, src, dst, lf)
+					}
+				}
+			}
+			want := len(f.Targets) * (5 - len(f.Targets))
+			if !plan.OneWay {
+				want *= 2
+			}
+			if links != want {
+				t.Fatalf("%s on %v (one way %v): %d links, want %d", mode, f.Targets, plan.OneWay, links, want)
+			}
+			if v := f.eventValue(); v["links"] == nil || v["mode"] != mode {
+				t.Fatalf("%s: event value %v lacks the parameters", mode, v)
+			}
+		}
+	}
+}

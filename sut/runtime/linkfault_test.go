@@ -1,0 +1,132 @@
+package runtime
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// pumped copies data through a pump with fault f over a real TCP
+// connection and returns what arrived and how long it took.
+func pumped(t *testing.T, data []byte, f LinkFault) ([]byte, time.Duration) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer conn.Close()
+		b, _ := io.ReadAll(conn)
+		got <- b
+	}()
+	out, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	quit := make(chan struct{})
+	defer close(quit)
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		pump(out, bytes.NewReader(data), func() LinkFault { return f }, quit)
+		out.Close()
+		close(done)
+	}()
+	<-done
+	b := <-got
+	return b, time.Since(start)
+}
+
+func payload(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i * 7)
+	}
+	return b
+}
+
+func TestHealthyPumpCopiesEverything(t *testing.T) {
+	data := payload(200 << 10)
+	got, _ := pumped(t, data, LinkFault{})
+	if !bytes.Equal(got, data) {
+		t.Fatalf("got %d bytes, want the %d sent, in order", len(got), len(data))
+	}
+}
+
+func TestDelayedPumpDeliversInOrderNoSoonerThanTheDelay(t *testing.T) {
+	data := payload(100 << 10)
+	got, took := pumped(t, data, LinkFault{DelayMs: 150, JitterMs: 50})
+	if !bytes.Equal(got, data) {
+		t.Fatalf("got %d bytes, want the %d sent, in order", len(got), len(data))
+	}
+	if took < 150*time.Millisecond {
+		t.Fatalf("delivered in %v, before the 150ms delay", took)
+	}
+}
+
+func TestLossyPumpStallsButLosesNoByte(t *testing.T) {
+	data := payload(64 << 10)
+	got, took := pumped(t, data, LinkFault{LossPct: 100, StallMs: 100})
+	if !bytes.Equal(got, data) {
+		t.Fatalf("got %d bytes, want the %d sent, in order: TCP retransmits", len(got), len(data))
+	}
+	if took < 100*time.Millisecond {
+		t.Fatalf("delivered in %v: a lost chunk must stall the stream for 100ms", took)
+	}
+}
+
+func TestResettingPumpCutsTheStream(t *testing.T) {
+	got, _ := pumped(t, payload(64<<10), LinkFault{ResetPct: 100})
+	if len(got) != 0 {
+		t.Fatalf("%d bytes passed a link that resets every chunk", len(got))
+	}
+}
+
+func TestThrottledPumpKeepsToItsBandwidth(t *testing.T) {
+	data := payload(4 * chunkSize)
+	got, took := pumped(t, data, LinkFault{BandwidthKBps: 64})
+	if !bytes.Equal(got, data) {
+		t.Fatalf("got %d bytes, want the %d sent", len(got), len(data))
+	}
+	// The first chunk goes at once; the other three wait for the budget.
+	if min := 3 * chunkSize * time.Second / (64 << 10); took < min {
+		t.Fatalf("%d bytes at 64 KiB/s took %v, under %v", len(data), took, min)
+	}
+}
+
+func TestFlakyLinkIsDownPartOfEachPeriod(t *testing.T) {
+	f := LinkFault{FlakyUpMs: 60, FlakyDownMs: 40}
+	base := time.Unix(0, 0).Add(1000 * time.Millisecond) // a period boundary
+	cases := map[time.Duration]time.Duration{
+		0:                      0,
+		59 * time.Millisecond:  0,
+		60 * time.Millisecond:  40 * time.Millisecond,
+		90 * time.Millisecond:  10 * time.Millisecond,
+		100 * time.Millisecond: 0,
+	}
+	for at, want := range cases {
+		if got := flakyWait(f, base.Add(at)); got != want {
+			t.Errorf("at %v into a period: wait %v, want %v", at, got, want)
+		}
+	}
+}
+
+func TestLinkFaultValidateNamesTheProblem(t *testing.T) {
+	for _, bad := range []LinkFault{{DelayMs: -1}, {LossPct: 101}, {FlakyUpMs: 10}} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if err := (LinkFault{DelayMs: 10, JitterMs: 5, LossPct: 5, StallMs: 200, BandwidthKBps: 8, FlakyUpMs: 50, FlakyDownMs: 20}).Validate(); err != nil {
+		t.Errorf("a sane fault refused: %v", err)
+	}
+}
