@@ -22,8 +22,8 @@ type linkProxy struct {
 	log    *slog.Logger
 
 	mu      sync.Mutex
-	target  string          // the node's own listen address
-	blocked map[string]bool // sources whose traffic to dst is dropped
+	target  string               // the node's own listen address
+	blocked map[string]bool      // sources whose traffic to dst is dropped
 	in      map[string]LinkFault // by source: the link source->dst
 	out     map[string]LinkFault // by source: the link dst->source (replies on its streams)
 	conns   map[*proxiedConn]struct{}
@@ -143,8 +143,14 @@ func (p *linkProxy) serve(client net.Conn) {
 	done := make(chan struct{}, 2)
 	quit := make(chan struct{})
 	defer close(quit)
-	go func() { pump(server, client, func() LinkFault { return p.linkFault(true, src) }, quit); done <- struct{}{} }()
-	go func() { pump(client, server, func() LinkFault { return p.linkFault(false, src) }, quit); done <- struct{}{} }()
+	go func() {
+		pump(server, client, func() LinkFault { return p.linkFault(true, src) }, quit)
+		done <- struct{}{}
+	}()
+	go func() {
+		pump(client, server, func() LinkFault { return p.linkFault(false, src) }, quit)
+		done <- struct{}{}
+	}()
 	<-done // either side ending (or a reset) ends the stream
 }
 
