@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -168,15 +170,15 @@ func (c *processCluster) SetLinkFaults(ctx context.Context, faults LinkFaults) e
 	if c.closed {
 		return ErrClosed
 	}
-	live := func(id string) bool { _, ok := c.nodes[id]; return ok }
+	links := Grudge{}
 	for dst, srcs := range faults {
-		if !live(dst) {
-			return fmt.Errorf("link faults: destination %q: %w", dst, ErrUnknownNode)
-		}
+		links[dst] = slices.Collect(maps.Keys(srcs))
+	}
+	if err := validateGrudge(links, func(id string) bool { _, ok := c.nodes[id]; return ok }); err != nil {
+		return fmt.Errorf("link faults: %w", err)
+	}
+	for dst, srcs := range faults {
 		for src, f := range srcs {
-			if !live(src) {
-				return fmt.Errorf("link faults[%s]: source %q: %w", dst, src, ErrUnknownNode)
-			}
 			if err := f.Validate(); err != nil {
 				return fmt.Errorf("link faults[%s][%s]: %w", dst, src, err)
 			}
