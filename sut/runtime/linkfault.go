@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,14 +90,23 @@ type chunk struct {
 func pump(w io.Writer, r io.Reader, fault func() LinkFault, quit <-chan struct{}) {
 	chunks := make(chan chunk, pumpDepth)
 	stop := make(chan struct{})
+	var queued atomic.Int64 // chunks handed to the writer and not yet written
 	go func() {
 		defer close(chunks)
 		var last time.Time
+		buf := make([]byte, chunkSize)
 		for {
-			buf := make([]byte, chunkSize)
 			n, err := r.Read(buf)
 			if n > 0 {
 				f := fault()
+				if f.IsZero() && queued.Load() == 0 {
+					// A healthy link with nothing queued: straight
+					// through, as io.Copy would.
+					if _, werr := w.Write(buf[:n]); werr != nil {
+						return
+					}
+					continue
+				}
 				if f.ResetPct > 0 && rand.Float64()*100 < f.ResetPct {
 					return
 				}
@@ -110,8 +121,9 @@ func pump(w io.Writer, r io.Reader, fault func() LinkFault, quit <-chan struct{}
 					due = last
 				}
 				last = due
+				queued.Add(1)
 				select {
-				case chunks <- chunk{data: buf[:n], due: due}:
+				case chunks <- chunk{data: bytes.Clone(buf[:n]), due: due}:
 				case <-stop:
 					return
 				case <-quit:
@@ -146,7 +158,9 @@ func pump(w io.Writer, r io.Reader, fault func() LinkFault, quit <-chan struct{}
 				return
 			}
 		}
-		if _, err := w.Write(c.data); err != nil {
+		_, err := w.Write(c.data)
+		queued.Add(-1)
+		if err != nil {
 			return
 		}
 	}
