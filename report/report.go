@@ -46,14 +46,14 @@ func WriteRun(runDir string) error {
 	if err := renderReport(&page, r); err != nil {
 		return fmt.Errorf("report: %s: %w", runDir, err)
 	}
-	if err := writeFileAtomic(filepath.Join(runDir, reportFile), page.Bytes()); err != nil {
+	if err := store.WriteFile(filepath.Join(runDir, reportFile), page.Bytes()); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	junit, err := junitXML(r)
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", runDir, err)
 	}
-	if err := writeFileAtomic(filepath.Join(runDir, junitFile), junit); err != nil {
+	if err := store.WriteFile(filepath.Join(runDir, junitFile), junit); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
@@ -64,20 +64,6 @@ func WriteRun(runDir string) error {
 // run that has no report yet.
 func Render(w io.Writer, fsys fs.FS, dir string) error {
 	return renderReport(w, loadRun(fsys, dir))
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so that a
-// browser or `checker serve` never reads half a report.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // reportView is the data behind assets/report.html.tmpl.

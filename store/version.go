@@ -50,7 +50,7 @@ func WriteDocument(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, b)
+	return WriteFile(path, b)
 }
 
 // ReadDocument reads a document written by WriteDocument (or one written
@@ -129,8 +129,10 @@ func marshalVersioned(v any) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// writeAtomic writes b to path through a temporary file and a rename.
-func writeAtomic(path string, b []byte) error {
+// WriteFile writes b to path through a temporary file and a rename, so a
+// reader (a browser, `checker serve`) never sees half a file. Every file of
+// the store that is rewritten in place is written with it.
+func WriteFile(path string, b []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return err

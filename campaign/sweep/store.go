@@ -2,7 +2,6 @@ package sweep
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 
 	"github.com/faultline/faultline/store"
@@ -31,25 +30,17 @@ func (s *Sweep) write() error {
 	if err := WritePage(&page, s.Matrix); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(s.Dir, PageFile), page.Bytes()); err != nil {
+	if err := store.WriteFile(filepath.Join(s.Dir, PageFile), page.Bytes()); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(s.Dir, ServedPage), page.Bytes()); err != nil {
+	if err := store.WriteFile(filepath.Join(s.Dir, ServedPage), page.Bytes()); err != nil {
 		return err
 	}
 	var junit bytes.Buffer
 	if err := WriteJUnit(&junit, s.Matrix); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(s.Dir, JUnitFile), junit.Bytes())
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return store.WriteFile(filepath.Join(s.Dir, JUnitFile), junit.Bytes())
 }
 
 // ReadMatrix reads a sweep.json back (for tools and tests).
