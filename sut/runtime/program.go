@@ -3,11 +3,8 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,18 +211,9 @@ func pruneBinaries(dir, prefix, keep string) {
 	}
 }
 
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+// fileHash is the hex sha256 of a file's content (one owner: sut/system,
+// which names a user's binary by it).
+func fileHash(path string) (string, error) { return system.FileSHA256(path) }
 
 // resolveProgram returns the binary for a program: the prebuilt one, or a
 // fresh static build from the module root.

@@ -51,7 +51,7 @@ func HTTP(opts HTTPOptions) (System, error) {
 	}
 	version := "image " + opts.Image
 	if opts.Binary != "" {
-		sum, err := fileSum(opts.Binary)
+		sum, err := FileSHA256(opts.Binary)
 		if err != nil {
 			return nil, fmt.Errorf("--system-binary: %w", err)
 		}
@@ -190,7 +190,8 @@ func ParseCapabilities(s string) (Capabilities, error) {
 	return caps, nil
 }
 
-func fileSum(path string) (string, error) {
+// FileSHA256 is the hex sha256 of a file's content.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -198,7 +199,7 @@ func fileSum(path string) (string, error) {
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
