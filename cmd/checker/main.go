@@ -43,6 +43,8 @@ func commands() []command {
 		{"serve", "browse the store of runs and launch campaigns in a web UI", cmdServe},
 		{"export", "write a run's history for Jepsen (history.edn) or Porcupine (JSON)", cmdExport},
 		{"sweep", "run every planted bug's exposure and no-bug controls; print the detection matrix", cmdSweep},
+		{"version", "print the checker's version, commit, Go version and platform", cmdVersion},
+		{"completion", "print a bash, zsh or fish completion script", cmdCompletion},
 		{"merge", "merge the shard stores of a sweep into one store, matrix and junit.xml", cmdMerge},
 		{"gen-history", "write a generated linearizable history (the benchmarks' inputs)", cmdGenHistory},
 	}
