@@ -49,6 +49,22 @@ func WriteCheck(runDir string, events []history.Event, res *check.Result, opt ch
 	if err := check.WriteKeyViews(runDir, events, res, opt); err != nil {
 		return fmt.Errorf("writing key views: %w", err)
 	}
+	return writeLint(runDir, events)
+}
+
+// writeLint records where the history is probably mis-recorded rather than
+// the system wrong (history.Lint), for the report to show.
+func writeLint(runDir string, events []history.Event) error {
+	warnings, err := history.Lint(events)
+	if err != nil {
+		return nil // an ill-formed history has no lint; its problems are reported elsewhere
+	}
+	if warnings == nil {
+		warnings = []history.Warning{}
+	}
+	if err := store.WriteDocument(filepath.Join(runDir, store.LintFile), history.LintReport{Warnings: warnings}); err != nil {
+		return fmt.Errorf("writing %s: %w", store.LintFile, err)
+	}
 	return nil
 }
 

@@ -21,6 +21,11 @@ const (
 	LintFailedWriteRead = "failed-write-read"
 )
 
+// LintReport is lint.json in a run directory: the warnings of its history.
+type LintReport struct {
+	Warnings []Warning `json:"warnings"`
+}
+
 // Warning is one lint finding. Event indexes the completion it is about
 // (line Event+1 of history.jsonl).
 type Warning struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/store"
 )
 
@@ -80,6 +81,7 @@ type reportView struct {
 	Command      string
 	Summary      []string
 	Problems     []string
+	Lint         []history.Warning
 	Anomalies    []anomalyView // shown open
 	LaterAnoms   []anomalyView // behind a "show more"
 	AnomalyTotal int
@@ -137,6 +139,7 @@ func buildReportView(r *runData) *reportView {
 	v.Title = fmt.Sprintf("%s · %s", v.Name, v.When)
 	v.Verdict = RunVerdict(r.Result)
 	v.Problems = r.Problems
+	v.Lint = r.Lint
 	if c != nil {
 		v.Status = c.ShownStatus()
 		v.Seed = c.seedString()

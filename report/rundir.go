@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/history"
 	"github.com/faultline/faultline/store"
 )
 
@@ -30,6 +31,9 @@ type runData struct {
 	History  *History
 	Nodes    nodeData
 	Problems []string
+	// Lint are the history's warnings (lint.json): places where the
+	// recorder, not the system, is probably wrong.
+	Lint []history.Warning
 }
 
 // Incomplete reports whether the run lacks something a finished run has.
@@ -70,6 +74,10 @@ func loadRun(fsys fs.FS, dir string) *runData {
 	}
 	if r.History != nil {
 		r.Problems = append(r.Problems, r.History.Problems...)
+	}
+	var lint history.LintReport
+	if err := store.ReadDocumentFS(fsys, store.LintFile, &lint); err == nil {
+		r.Lint = lint.Warnings
 	}
 	r.Nodes = readNodes(fsys, r.Campaign.NodeIDs())
 	r.Problems = append(r.Problems, r.Nodes.Problems...)

@@ -1,41 +1,24 @@
 package serve
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/faultline/faultline/report"
 	"github.com/faultline/faultline/store"
 )
 
-// RunSummary is one row of the runs table and of GET /api/runs.
+// RunSummary is one row of the runs table and of GET /api/runs: the
+// report's summary of the run plus where the server shows it.
 type RunSummary struct {
-	ID            string         `json:"id"` // "<name>/<timestamp>"
-	Name          string         `json:"name"`
-	Timestamp     string         `json:"timestamp"`
-	StartedAt     *time.Time     `json:"started_at,omitempty"`
-	Status        string         `json:"status"`
-	Verdict       string         `json:"verdict"` // valid, invalid, unknown, incomplete
-	Incomplete    bool           `json:"incomplete"`
-	Workload      string         `json:"workload,omitempty"`
-	Nemesis       string         `json:"nemesis,omitempty"`
-	Duration      string         `json:"duration,omitempty"`
-	Ops           int            `json:"ops"`
-	Anomalies     int            `json:"anomalies"`
-	AnomalyCounts map[string]int `json:"anomaly_counts"`
-	Problems      []string       `json:"problems,omitempty"`
-	ReportURL     string         `json:"report_url"`
-	FilesURL      string         `json:"files_url"`
-	DownloadURL   string         `json:"download_url"`
-	HasReport     bool           `json:"has_report"`
+	report.RunSummary
+	ReportURL   string `json:"report_url"`
+	FilesURL    string `json:"files_url"`
+	DownloadURL string `json:"download_url"`
 }
 
 func runURL(id string) string      { return "/runs/" + escapeID(id) + "/" }
@@ -79,20 +62,15 @@ func (s *Server) listRuns() ([]RunSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RunSummary, 0, len(refs))
+	sums := make([]report.RunSummary, 0, len(refs))
 	for _, ref := range refs {
-		out = append(out, s.summary(ref.ID))
+		sums = append(sums, s.summary(ref.ID).RunSummary)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.StartedAt != nil && b.StartedAt != nil && !a.StartedAt.Equal(*b.StartedAt) {
-			return a.StartedAt.After(*b.StartedAt)
-		}
-		if a.Timestamp != b.Timestamp {
-			return a.Timestamp > b.Timestamp
-		}
-		return a.ID < b.ID
-	})
+	report.SortRuns(sums)
+	out := make([]RunSummary, len(sums))
+	for i, sum := range sums {
+		out[i] = served(sum)
+	}
 	return out, nil
 }
 
@@ -117,70 +95,12 @@ func (s *Server) summary(id string) RunSummary {
 }
 
 func (s *Server) readSummary(id string) RunSummary {
-	name, ts, _ := strings.Cut(id, "/")
-	sum := RunSummary{ID: id, Name: name, Timestamp: ts, Verdict: report.VerdictIncomplete, AnomalyCounts: map[string]int{},
-		ReportURL: runURL(id), FilesURL: filesURL(id), DownloadURL: downloadURL(id)}
-	if t, ok := report.ParseTimestamp(strings.SplitN(ts, "-", 2)[0]); ok {
-		sum.StartedAt = &t
-	}
-	m, err := store.ReadManifestFS(s.root.FS(), id)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		sum.Problems = append(sum.Problems, "campaign.json is missing")
-	case err != nil:
-		sum.Problems = append(sum.Problems, err.Error())
-	default:
-		c := report.NewCampaign(m)
-		sum.Status = m.ShownStatus()
-		if m.Name != "" {
-			sum.Name = m.Name
-		}
-		if t, ok := c.Started(); ok {
-			sum.StartedAt = &t
-		}
-		sum.Workload = c.OptionString("workload")
-		sum.Nemesis = c.OptionString("nemesis")
-		if d := c.OptionDuration("duration"); d > 0 {
-			sum.Duration = d.String()
-		}
-	}
-	res, err := report.ReadResults(s.root.FS(), id)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		sum.Problems = append(sum.Problems, "results.json is missing")
-	case err != nil:
-		sum.Problems = append(sum.Problems, err.Error())
-	default:
-		sum.Verdict = report.RunVerdict(res)
-		sum.Ops = res.Stats.Ops
-		for k, n := range res.Counts {
-			if n > 0 {
-				sum.AnomalyCounts[k] = n
-			}
-		}
-		if len(sum.AnomalyCounts) == 0 {
-			for _, a := range res.Anomalies {
-				sum.AnomalyCounts[a.Kind]++
-			}
-		}
-		for _, n := range sum.AnomalyCounts {
-			sum.Anomalies += n
-		}
-		if sum.Workload == "" {
-			sum.Workload = res.Workload
-		}
-	}
-	if _, err := s.root.Stat(path.Join(id, store.HistoryFile)); err != nil {
-		sum.Problems = append(sum.Problems, "history.jsonl is missing")
-	}
-	if fi, err := s.root.Stat(path.Join(id, store.ReportFile)); err == nil && fi.Mode().IsRegular() {
-		sum.HasReport = true
-	}
-	sum.Incomplete = len(sum.Problems) > 0 || (sum.Status != store.StatusComplete)
-	if sum.Status == "" {
-		sum.Status = "unknown"
-	}
-	return sum
+	return served(report.SummarizeRun(s.root.FS(), id))
+}
+
+// served adds the server's links to a run's summary.
+func served(sum report.RunSummary) RunSummary {
+	return RunSummary{RunSummary: sum, ReportURL: runURL(sum.ID), FilesURL: filesURL(sum.ID), DownloadURL: downloadURL(sum.ID)}
 }
 
 // runFilter selects runs for the table and the API.

@@ -17,6 +17,7 @@ const (
 	LogFile      = "campaign.log"
 	ReportFile   = "report.html"
 	JUnitFile    = "junit.xml"
+	LintFile     = "lint.json" // history.LintReport: where the history is probably mis-recorded
 	KeysDir      = "keys"
 	NodesDir     = "nodes"
 	StatusFile   = "status.jsonl" // inside NodesDir

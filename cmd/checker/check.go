@@ -27,10 +27,10 @@ func checkUsage(w io.Writer) {
 	var wl string
 	var timeout time.Duration
 	var mem check.ByteSize
-	printDefaults(w, checkFlags(&wl, &timeout, &mem, &importFlags{}))
+	printDefaults(w, checkFlags(&wl, &timeout, &mem, &checkExtras{}))
 }
 
-func checkFlags(workload *string, timeout *time.Duration, memory *check.ByteSize, imp *importFlags) *flag.FlagSet {
+func checkFlags(workload *string, timeout *time.Duration, memory *check.ByteSize, imp *checkExtras) *flag.FlagSet {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	imp.register(fs)
 	fs.StringVar(workload, "workload", "", "model: `register`, set or append (default: the run's workload, else inferred from the operations)")
@@ -42,7 +42,7 @@ func checkFlags(workload *string, timeout *time.Duration, memory *check.ByteSize
 func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var workload string
 	var timeout time.Duration
-	var imp importFlags
+	var imp checkExtras
 	var memory check.ByteSize
 	rest, err := parseFlags(checkFlags(&workload, &timeout, &memory, &imp), args)
 	if err == nil {
@@ -81,7 +81,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if imp.reportDir != "" {
 			return flagError(fmt.Errorf("--report is for a bare history file; a run directory's report is rewritten in place"), "check", checkUsage, stdout, stderr)
 		}
-		return checkRunDir(path, opt, stdout, stderr)
+		return checkRunDir(path, opt, &imp, stdout, stderr)
 	}
 	events, err := imp.readHistory(path)
 	if err != nil {
@@ -93,16 +93,19 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "checker check: %s: %v\n", path, err)
 		return exitCannotGo
 	}
-	printVerdict(stdout, res, 20)
-	printLint(stdout, events, 20)
+	w := imp.textOut(stdout, stderr)
+	printVerdict(w, res, 20)
+	warnings := printLint(w, events, 20)
+	reportPath := ""
 	if imp.reportDir != "" {
 		if err := writeBareReport(imp.reportDir, events, res, opt); err != nil {
 			fmt.Fprintf(stderr, "checker check: --report: %v\n", err)
 			return exitCannotGo
 		}
-		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(imp.reportDir, store.ReportFile))
+		reportPath = filepath.Join(imp.reportDir, store.ReportFile)
+		fmt.Fprintf(w, "report: %s\n", reportPath)
 	}
-	return res.Valid.ExitCode()
+	return imp.finish(stdout, stderr, res, warnings, reportPath)
 }
 
 // rewriteRunResults replaces results.json, keys/ and the report of a run
@@ -116,14 +119,15 @@ func rewriteRunResults(runDir string, events []history.Event, res *check.Result,
 
 // checkRunDir re-checks a run directory as its campaign did
 // (campaign.CheckRun) and rewrites its report.
-func checkRunDir(runDir string, opt check.Options, stdout, stderr io.Writer) int {
+func checkRunDir(runDir string, opt check.Options, extras *checkExtras, stdout, stderr io.Writer) int {
 	res, events, err := campaign.CheckRun(runDir, opt, false)
 	if res == nil {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
-	printVerdict(stdout, res, 20)
-	printLint(stdout, events, 20)
+	w := extras.textOut(stdout, stderr)
+	printVerdict(w, res, 20)
+	warnings := printLint(w, events, 20)
 	if err == nil {
 		err = report.WriteRun(runDir)
 	}
@@ -131,8 +135,8 @@ func checkRunDir(runDir string, opt check.Options, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
-	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(runDir, store.ResultsFile))
-	return res.Valid.ExitCode()
+	fmt.Fprintf(w, "results: %s\n", filepath.Join(runDir, store.ResultsFile))
+	return extras.finish(stdout, stderr, res, warnings, filepath.Join(runDir, store.ReportFile))
 }
 
 // printVerdict prints the verdict, the anomaly counts and up to limit

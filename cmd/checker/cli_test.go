@@ -97,7 +97,7 @@ func TestReproduceArgsParseBackToTheSameOptions(t *testing.T) {
 	if args[0] != "run" {
 		t.Fatalf("args start with %q", args[0])
 	}
-	got, err := parseRunOptions(args[1:])
+	got, err := parseRunOptions(args[1:], &runExtras{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestReplayTakesRecordedOptionsAndOverrides(t *testing.T) {
 	rec.Seed, rec.Nodes, rec.Nemesis, rec.Bugs, rec.Workload = 1234, 3, "partition", []string{"no-dedup"}, "append"
 	writeManifest(t, dir, rec)
 
-	got, err := parseRunOptions([]string{"--replay", dir})
+	got, err := parseRunOptions([]string{"--replay", dir}, &runExtras{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestReplayTakesRecordedOptionsAndOverrides(t *testing.T) {
 		t.Fatalf("replay changed options:\n got %+v\nwant %+v", got, rec)
 	}
 	// Flags given with --replay override the recording; --bug replaces the list.
-	got, err = parseRunOptions([]string{"--duration", "5s", "--replay", dir, "--bug", "stale-local-read"})
+	got, err = parseRunOptions([]string{"--duration", "5s", "--replay", dir, "--bug", "stale-local-read"}, &runExtras{})
 	if err != nil {
 		t.Fatal(err)
 	}

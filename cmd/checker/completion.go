@@ -73,7 +73,7 @@ func buildCompletionSpec() completionSpec {
 	for _, c := range commands() {
 		var buf bytes.Buffer
 		c.run(context.Background(), []string{"-h"}, &buf, &buf)
-		cc := completionCommand{Name: c.name}
+		cc := completionCommand{Name: c.name, Flags: []string{"log-format"}}
 		for _, line := range strings.Split(buf.String(), "\n") {
 			if name, ok := strings.CutPrefix(line, "  --"); ok {
 				name, _, _ = strings.Cut(name, " ")

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,16 +31,6 @@ func newDisplay(w io.Writer) *display {
 	return &display{w: w, live: isTerminal(w)}
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // Write prints log output above the live line.
 func (d *display) Write(b []byte) (int, error) {
 	d.mu.Lock()
@@ -63,7 +51,7 @@ func (d *display) Update(s campaign.Snapshot) {
 	defer d.mu.Unlock()
 	line := formatSnapshot(s)
 	if d.live {
-		line = truncate(line, terminalWidth()-1)
+		line = truncate(line, terminalWidth(d.w)-1)
 		if line != d.line {
 			d.line = line
 			io.WriteString(d.w, "\r\033[K"+line)
@@ -102,15 +90,6 @@ func formatSnapshot(s campaign.Snapshot) string {
 		b.WriteString(" | no leader")
 	}
 	return b.String()
-}
-
-// terminalWidth is $COLUMNS, or 120: a wrapped live line could not be
-// redrawn in place.
-func terminalWidth() int {
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 20 {
-		return n
-	}
-	return 120
 }
 
 func truncate(s string, n int) string {

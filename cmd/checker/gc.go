@@ -68,7 +68,7 @@ func collectGarbage(ctx context.Context, o gcOptions, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "checker gc: --store: %v\n", err)
 		code = exitCannotGo
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(ctx, stderr, slog.LevelInfo)
 	var removed []string
 	unowned := 0
 	if o.all {

@@ -18,27 +18,64 @@ import (
 	"github.com/faultline/faultline/store"
 )
 
-// importFlags are the flags of `checker check` that read a history another
-// tool wrote and report on a bare file.
-type importFlags struct {
+// checkExtras are the flags of `checker check` beyond the check's own
+// options: reading a history another tool wrote, reporting on a bare file,
+// and JSON output.
+type checkExtras struct {
 	from      string // "" (Faultline's JSONL), jepsen or porcupine
 	reportDir string // write a full run directory for a bare file
+	asJSON    bool
 }
 
-func (f *importFlags) register(fs *flag.FlagSet) {
+func (f *checkExtras) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.asJSON, "json", false, "print the verdict, results and history warnings as JSON on stdout (the text goes to stderr)")
 	fs.StringVar(&f.from, "from", "", "format of a bare history `file`: jepsen (a history.edn) or porcupine (JSON operations); default Faultline's history.jsonl")
 	fs.StringVar(&f.reportDir, "report", "", "write the full report of a bare history file into `DIR` (history.jsonl, results.json, report.html, junit.xml, keys/)")
 }
 
-func (f *importFlags) validate() error {
+func (f *checkExtras) validate() error {
 	if f.from != "" && !slices.Contains(interop.Formats, f.from) {
 		return fmt.Errorf("--from must be %s, got %q", strings.Join(interop.Formats, " or "), f.from)
 	}
 	return nil
 }
 
+// textOut is where the human-readable lines go: stdout, or stderr when
+// stdout carries JSON.
+func (f *checkExtras) textOut(stdout, stderr io.Writer) io.Writer {
+	if f.asJSON {
+		return stderr
+	}
+	return stdout
+}
+
+// checkOutcome is `checker check --json`.
+type checkOutcome struct {
+	Verdict  string            `json:"verdict"`
+	ExitCode int               `json:"exit_code"`
+	Report   string            `json:"report,omitempty"`
+	Warnings []history.Warning `json:"history_warnings"`
+	Result   *check.Result     `json:"result"`
+}
+
+// finish prints the JSON outcome when asked and returns the exit code.
+func (f *checkExtras) finish(stdout, stderr io.Writer, res *check.Result, warnings []history.Warning, reportPath string) int {
+	code := res.Valid.ExitCode()
+	if !f.asJSON {
+		return code
+	}
+	if warnings == nil {
+		warnings = []history.Warning{}
+	}
+	if c := writeJSON(stdout, stderr, "check", checkOutcome{Verdict: res.Valid.String(), ExitCode: code,
+		Report: reportPath, Warnings: warnings, Result: res}); c != 0 {
+		return c
+	}
+	return code
+}
+
 // readHistory reads a bare history file in the format --from names.
-func (f *importFlags) readHistory(path string) ([]history.Event, error) {
+func (f *checkExtras) readHistory(path string) ([]history.Event, error) {
 	return interop.ReadFile(f.from, path)
 }
 

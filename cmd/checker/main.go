@@ -45,6 +45,7 @@ func commands() []command {
 		{"sweep", "run every planted bug's exposure and no-bug controls; print the detection matrix", cmdSweep},
 		{"version", "print the checker's version, commit, Go version and platform", cmdVersion},
 		{"completion", "print a bash, zsh or fish completion script", cmdCompletion},
+		{"summary", "summarize a store or a run: verdicts, anomalies, reports, reproduce lines (text, Markdown, JSON)", cmdSummary},
 		{"merge", "merge the shard stores of a sweep into one store, matrix and junit.xml", cmdMerge},
 		{"gen-history", "write a generated linearizable history (the benchmarks' inputs)", cmdGenHistory},
 	}
@@ -71,6 +72,11 @@ func main() {
 
 // dispatch runs the subcommand named by args[0] and returns the exit code.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx, args, err := takeGlobalFlags(ctx, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "checker: %v\n", err)
+		return exitCannotGo
+	}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitCannotGo
@@ -118,5 +124,6 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "`checker <command> -h` or `checker help <command>` shows a command's flags.")
+	fmt.Fprintln(w, "Every command takes --log-format text|json (log lines on stderr; default text).")
 	fmt.Fprintln(w, "Exit codes of run and check: 0 valid, 1 invalid, 2 unknown, 3 could not run.")
 }

@@ -54,5 +54,6 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "sweep page: %s\n", filepath.Join(s.Dir, sweep.PageFile))
 	fmt.Fprintf(stdout, "junit: %s\n", filepath.Join(s.Dir, sweep.JUnitFile))
+	writeStoreIndex(store, stderr)
 	return s.Matrix.ExitCode()
 }

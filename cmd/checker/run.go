@@ -17,9 +17,11 @@ import (
 	"github.com/faultline/faultline/sut/system"
 )
 
-// runFlags binds every `checker run` flag to o. replay receives --replay.
-func runFlags(o *campaign.Options, replay *string) *flag.FlagSet {
+// runFlags binds every `checker run` flag to o. replay receives --replay,
+// extras the flags that are not campaign options.
+func runFlags(o *campaign.Options, replay *string, extras *runExtras) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	extras.register(fs)
 	fs.StringVar(&o.System, "system", o.System, "system under test: `raftd` (built from this module), etcd (built from etcd's module, "+system.EtcdVersion+") or http (your server, see docs/sut-protocol.md)")
 	fs.StringVar(&o.SystemBinary, "system-binary", o.SystemBinary, "use this node `binary` instead of building one (static for --runtime docker)")
 	fs.StringVar(&o.SystemImage, "system-image", o.SystemImage, "run nodes from this container `image` (docker runtime; its entrypoint is the node program)")
@@ -61,16 +63,19 @@ func runUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	o := campaign.DefaultOptions()
 	replay := ""
-	printDefaults(w, runFlags(&o, &replay))
+	printDefaults(w, runFlags(&o, &replay, &runExtras{}))
 }
 
 // parseRunOptions turns `checker run` arguments into options: defaults, or
 // the replayed run's options, with every flag given on the command line
 // applied on top.
-func parseRunOptions(args []string) (campaign.Options, error) {
+func parseRunOptions(args []string, extras *runExtras) (campaign.Options, error) {
 	o := campaign.DefaultOptions()
 	replay := ""
-	rest, err := parseFlags(runFlags(&o, &replay), args)
+	rest, err := parseFlags(runFlags(&o, &replay, extras), args)
+	if err == nil {
+		err = extras.validate()
+	}
 	if err != nil {
 		return o, err
 	}
@@ -84,7 +89,7 @@ func parseRunOptions(args []string) (campaign.Options, error) {
 		}
 		// Parse again over the recorded options so that only the flags
 		// given explicitly override them.
-		if _, err := parseFlags(runFlags(&loaded, &replay), args); err != nil {
+		if _, err := parseFlags(runFlags(&loaded, &replay, extras), args); err != nil {
 			return o, err
 		}
 		o = loaded
@@ -93,28 +98,14 @@ func parseRunOptions(args []string) (campaign.Options, error) {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseRunOptions(args)
+	var extras runExtras
+	o, err := parseRunOptions(args, &extras)
 	if err != nil {
 		return flagError(err, "run", runUsage, stdout, stderr)
 	}
 	display := newDisplay(stderr)
-	o.Log = slog.New(slog.NewTextHandler(display, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if o.Seed == 0 {
-		o.Seed = campaign.NewSeed()
-	}
-	fmt.Fprintf(stderr, "seed %d; reproduce with: %s\n", o.Seed, o.ReproduceCommand())
-
-	out, err := campaign.Run(ctx, o, display)
-	display.Finish()
-	if err != nil {
-		fmt.Fprintf(stderr, "checker run: the campaign could not run: %v\n", err)
-		if out != nil && out.RunDir != "" {
-			fmt.Fprintf(stderr, "run directory: %s\n", out.RunDir)
-		}
-		return exitCannotGo
-	}
-	printOutcome(stdout, out)
-	return out.ExitCode()
+	o.Log = newLogger(ctx, display, slog.LevelInfo)
+	return runSeriesOf(ctx, o, extras, display, stdout, stderr)
 }
 
 // printOutcome is the end-of-run summary on stdout.
@@ -148,10 +139,13 @@ func printOutcome(w io.Writer, out *campaign.Outcome) {
 
 func cmdBugs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bugs", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
 	printUsage := func(w io.Writer) {
-		fmt.Fprintln(w, "Usage: checker bugs")
+		fmt.Fprintln(w, "Usage: checker bugs [--json]")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Lists raftd's planted bugs, what a client sees, and a `checker run` that exposes each.")
+		fmt.Fprintln(w)
+		printDefaults(w, fs)
 	}
 	rest, err := parseFlags(fs, args)
 	if err == nil && len(rest) > 0 {
@@ -159,6 +153,9 @@ func cmdBugs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		return flagError(err, "bugs", printUsage, stdout, stderr)
+	}
+	if *asJSON {
+		return writeJSON(stdout, stderr, "bugs", bugsJSON())
 	}
 	for _, b := range bugs.Catalogue {
 		kind := "safety"

@@ -44,7 +44,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return flagError(err, "serve", serveUsage, stdout, stderr)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(ctx, stderr, slog.LevelInfo)
 	srv, err := serve.NewServer(serve.ServerOptions{
 		Store:  store,
 		Addr:   addr,

@@ -65,7 +65,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return flagError(err, "sweep", sweepUsage, stdout, stderr)
 	}
-	o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	o.Log = newLogger(ctx, stderr, slog.LevelWarn)
 	plan, _ := o.Plan() // validated above
 	fmt.Fprintf(stderr, "sweep: %d campaigns of %s each (about %s with start-up and checking)\n",
 		len(plan), o.Duration, estimate(len(plan), o.Duration).Round(time.Minute))
@@ -83,6 +83,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "sweep page: %s\n", filepath.Join(s.Dir, sweep.PageFile))
 	fmt.Fprintf(stdout, "junit: %s\n", filepath.Join(s.Dir, sweep.JUnitFile))
+	writeStoreIndex(o.Store, stderr)
 	return s.Matrix.ExitCode()
 }
 

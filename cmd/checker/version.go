@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
+
+	"github.com/faultline/faultline/campaign"
 )
 
 // version is the release, set at build time with
@@ -25,27 +25,17 @@ type buildVersion struct {
 	Platform string `json:"platform"`
 }
 
+// currentVersion reads the build through campaign.BuildVersions, the same
+// reading campaign.json records, with -X main.version taking precedence.
 func currentVersion() buildVersion {
-	v := buildVersion{Version: version, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		if v.Version == "" {
-			v.Version = "unknown"
-		}
-		return v
+	b := campaign.BuildVersions()
+	v := buildVersion{Version: version, Commit: b.Revision, Time: b.Time, Modified: b.Modified,
+		Go: b.Go, Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if v.Version == "" {
+		v.Version = b.Version
 	}
 	if v.Version == "" {
-		v.Version = info.Main.Version
-	}
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v.Commit = s.Value
-		case "vcs.time":
-			v.Time = s.Value
-		case "vcs.modified":
-			v.Modified = s.Value == "true"
-		}
+		v.Version = "unknown"
 	}
 	return v
 }
@@ -88,16 +78,5 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		return writeJSON(stdout, stderr, "version", v)
 	}
 	fmt.Fprintln(stdout, v)
-	return 0
-}
-
-// writeJSON prints v as indented JSON (the --json output of a command).
-func writeJSON(stdout, stderr io.Writer, cmd string, v any) int {
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(stderr, "checker %s: %v\n", cmd, err)
-		return exitCannotGo
-	}
 	return 0
 }
