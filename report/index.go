@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/faultline/faultline/store"
 )
 
 // IndexFile is the static page at the store's root that lists its runs and
@@ -110,5 +112,5 @@ func WriteStoreIndex(storeDir string, sweeps []SweepSummary) error {
 	if err := WriteIndex(&page, StoreIndex{Runs: runs, Sweeps: sweeps, Generated: time.Now()}); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(storeDir, IndexFile), page.Bytes())
+	return store.WriteFile(filepath.Join(storeDir, IndexFile), page.Bytes())
 }
