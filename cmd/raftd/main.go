@@ -45,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		case "bench":
 			return runBench(args[1:], stdout, stderr)
+		case "soak":
+			return runSoak(args[1:], stdout, stderr)
 		}
 	}
 	opts, err := parseFlags(args, stderr)
