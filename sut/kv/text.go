@@ -22,13 +22,17 @@ import (
 const MaxKeyBytes = 8 << 10
 
 // CheckKey reports a key raftd cannot store exactly: empty, longer than
-// MaxKeyBytes, or not valid UTF-8.
+// MaxKeyBytes, not valid UTF-8, or "." and "..", which no URL can carry.
 func CheckKey(key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("key: empty")
 	case len(key) > MaxKeyBytes:
 		return fmt.Errorf("key: %d bytes, over the %d-byte limit", len(key), MaxKeyBytes)
+	case key == "." || key == "..":
+		// A URL path segment "." or ".." is resolved away by every HTTP
+		// stack (RFC 3986 §5.2.4) before raftd sees it.
+		return fmt.Errorf("key %q: a dot segment cannot be addressed in a URL path", key)
 	}
 	if at, bad := invalidUTF8At(key); bad {
 		return fmt.Errorf("key %s: invalid UTF-8 at byte %d", quoteBytes(key), at)

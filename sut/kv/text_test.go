@@ -62,6 +62,7 @@ func TestTextJSONCannotCarryIsRefused(t *testing.T) {
 	}{
 		{Command{Op: OpPut, Key: "a\xffb", Value: 1}, `key "a\xffb": invalid UTF-8 at byte 1`},
 		{Command{Op: OpPut, Key: long, Value: 1}, "key: 8193 bytes, over the 8192-byte limit"},
+		{Command{Op: OpPut, Key: "..", Value: 1}, `key "..": a dot segment`},
 		{Command{Op: OpPut, Key: "k", Value: "x\xffy"}, `field value: string "x\xffy": invalid UTF-8 at byte 1`},
 		{Command{Op: OpAppend, Key: "k", Value: []any{1, map[string]any{"a": "\xfe"}}}, `field value[1]["a"]`},
 		{Command{Op: OpPut, Key: "k", Value: map[string]any{"\xc3": 1}}, "field value: member name"},
