@@ -47,7 +47,7 @@ func parseSoakFlags(args []string, stderr io.Writer) (soakOptions, error) {
 	fs.IntVar(&o.nodes, "nodes", 3, "cluster size")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "seeds the choice of victims and down times")
 	fs.DurationVar(&o.maxDown, "max-down", 500*time.Millisecond, "a killed node stays down a random time up to this")
-	fs.DurationVar(&o.settle, "settle", time.Second, "time between a restart and the next kill")
+	fs.DurationVar(&o.settle, "settle", time.Second, "time between a restart and the next kill (at least until a write is acknowledged again)")
 	fs.IntVar(&o.snapshotEvery, "snapshot-every", 500, "raftd --snapshot-every, so restarts replay snapshots too")
 	fs.StringVar(&o.dir, "dir", "", "directory for data and node logs (default: a temporary one, removed afterwards)")
 	fs.StringVar(&o.binary, "binary", "", "raftd binary the nodes run (default: this one)")
@@ -147,6 +147,9 @@ func soak(ctx context.Context, o soakOptions, stdout, stderr io.Writer) (soakRes
 	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x5eed))
 	res := soakResult{nodes: o.nodes, started: time.Now(),
 		lost: map[string]bool{}, wrong: map[string]bool{}, unreadable: map[string]bool{}}
+	if err := w.waitAckAfter(ctx, res.started); err != nil {
+		return res, fmt.Errorf("before the first kill: %w", err)
+	}
 	for i := 1; i <= o.kills; i++ {
 		victim, wasLeader := pickVictim(ctx, admin, ids, rng)
 		if wasLeader {
@@ -160,9 +163,11 @@ func soak(ctx context.Context, o soakOptions, stdout, stderr io.Writer) (soakRes
 			return res, fmt.Errorf("restart %d (%s): %w", i, victim, err)
 		}
 		res.kills++
+		restarted := time.Now()
 		sleepCtx(ctx, o.settle)
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("interrupted after %d kills: %w", res.kills, err)
+		// The next kill hits a cluster that serves again.
+		if err := w.waitAckAfter(ctx, restarted); err != nil {
+			return res, fmt.Errorf("after restart %d (%s): %w", i, victim, err)
 		}
 		// Verify what was acknowledged since the last check while the
 		// writer goes on.
@@ -271,6 +276,30 @@ func (w *soakWriter) record(sw soakWrite) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writes = append(w.writes, sw)
+}
+
+// recoveryBound is how long the cluster may go without acknowledging a
+// write before the soak gives up on it.
+const recoveryBound = 2 * time.Minute
+
+// waitAckAfter waits until a write is acknowledged after t.
+func (w *soakWriter) waitAckAfter(ctx context.Context, t time.Time) error {
+	deadline := time.Now().Add(recoveryBound)
+	for {
+		w.mu.Lock()
+		last := w.lastAck
+		w.mu.Unlock()
+		if last.After(t) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no write acknowledged for %v", recoveryBound)
+		}
+		sleepCtx(ctx, 10*time.Millisecond)
+	}
 }
 
 // takeUnchecked returns the writes not yet verified during the run.
