@@ -134,9 +134,27 @@ func (n *RawNode) handleHeartbeat(m Message) {
 	// entry we do not share with it.
 	n.log.commitTo(m.Commit)
 	n.send(Message{Type: MsgHeartbeatResp, To: m.From, Context: m.Context})
+	if last := n.log.lastIndex(); m.Commit > last {
+		// The leader believes we hold entries we do not: our disk lost
+		// the tail of our log after we acknowledged it. On an idle
+		// cluster no append would ever reveal it, so refuse the entry at
+		// m.Commit as an append would, and the leader sends the rest.
+		n.send(Message{Type: MsgAppResp, To: m.From, Index: m.Commit, Reject: true, RejectHint: last})
+	}
 }
 
 func (n *RawNode) handleAppendResp(m Message, pr *progress) {
+	if m.Reject && m.Index > 0 && m.Index == pr.match && m.RejectHint < pr.match {
+		// The follower refuses the very entry it acknowledged: its disk
+		// lost a suffix of its log (a damaged tail it truncated). Forget
+		// what it acknowledged, which only holds back future commits, and
+		// probe back from its hint so that it fetches the entries again
+		// instead of being refused forever. (A stale duplicate of an old
+		// refusal costs one probe round.)
+		pr.match = 0
+		pr.becomeProbe()
+		pr.next = m.Index + 1
+	}
 	if m.Reject {
 		next := m.RejectHint + 1
 		if m.LogTerm > 0 {
