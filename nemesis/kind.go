@@ -69,6 +69,7 @@ var registry = []faultKind{
 	slowKind{},
 	powerKind{},
 	linkKind{},
+	corruptKind{},
 }
 
 // AllKinds lists, in registry order, the kinds "all" plays: every kind but

@@ -73,11 +73,14 @@ const (
 
 // New returns a nemesis for env; nothing happens until Run.
 func New(env Env, opt Options) *Nemesis {
+	p := newPlanner(opt, env.Cluster.Nodes())
+	_, reach := env.Cluster.(runtime.DataDirs)
+	p.noDataDirs = !reach
 	return &Nemesis{
 		env:    env,
 		opt:    opt,
 		log:    env.logger().With("component", "nemesis"),
-		plan:   newPlanner(opt, env.Cluster.Nodes()),
+		plan:   p,
 		damage: damage{nodes: map[damageSet]map[string]int{}, grudges: map[int]runtime.Grudge{}},
 	}
 }

@@ -153,6 +153,7 @@ func (n *Nemesis) runLanes(ctx context.Context) error {
 		opt.Seed = n.opt.Seed + int64(i+1)*0x9e3779b9
 		planners[i] = newPlanner(opt, nil)
 		planners[i].nextID = n.plan.nextID // fresh ids stay unique across lanes
+		planners[i].noDataDirs = n.plan.noDataDirs
 	}
 	var (
 		wg      sync.WaitGroup

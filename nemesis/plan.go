@@ -22,6 +22,9 @@ type planner struct {
 	maxNodes   int
 	maxDrift   float64
 	nextID     *int // numeric suffix of the next fresh node id (shared by lanes)
+	// noDataDirs: the runtime cannot reach a stopped node's data directory
+	// (runtime.DataDirs), so corrupt offers no mode.
+	noDataDirs bool
 }
 
 func newPlanner(opt Options, initial []string) *planner {
