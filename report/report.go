@@ -100,6 +100,7 @@ type reportView struct {
 	Faults       []faultView
 	FaultColors  map[string]string
 	Nodes        []nodeView
+	Startups     []startupView
 	Leaders      []leaderView
 	Settings     []Setting
 	Versions     []Setting
@@ -218,6 +219,7 @@ func buildReportView(r *runData) *reportView {
 		v.Faults = append(v.Faults, fv)
 	}
 	buildNodes(v, r)
+	v.Startups = startupRows(h)
 	v.Files = runFiles(r.FS)
 	if r.Result != nil {
 		for _, k := range r.Result.Keys {
