@@ -161,11 +161,11 @@ func TestForSystemRefusesAKindTheSystemCannotPlay(t *testing.T) {
 		t.Fatalf("ForSystem = %v, want a *system.MissingError", err)
 	}
 	want := &system.MissingError{System: "etcd", Capability: system.ClockSkew, Wanted: "nemesis kind clock",
-		Available: []string{"partition", "kill", "pause", "power", "link"}}
+		Available: []string{"partition", "kill", "pause", "power", "link", "corrupt"}}
 	if !reflect.DeepEqual(missing, want) {
 		t.Errorf("error %+v, want %+v", missing, want)
 	}
-	for _, part := range []string{"etcd", "clock-skew", "nemesis kind clock", "partition, kill, pause"} {
+	for _, part := range []string{"etcd", "clock-skew", "nemesis kind clock", "partition, kill, pause, power, link, corrupt"} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q does not name %q", err, part)
 		}
@@ -173,8 +173,8 @@ func TestForSystemRefusesAKindTheSystemCannotPlay(t *testing.T) {
 	// "all" means every kind the system supports.
 	all, _ := ParseSelection("all")
 	got, err := all.ForSystem("etcd", caps)
-	if err != nil || !reflect.DeepEqual(got.Kinds, []Kind{Partition, Kill, Pause}) {
-		t.Errorf("all on etcd = %v, %v; want partition,kill,pause", got.Kinds, err)
+	if err != nil || !reflect.DeepEqual(got.Kinds, []Kind{Partition, Kill, Pause, Corrupt}) {
+		t.Errorf("all on etcd = %v, %v; want partition,kill,pause,corrupt", got.Kinds, err)
 	}
 	// raftd offers every capability: nothing is refused or dropped.
 	if got, err := all.ForSystem("raftd", system.AllCapabilities); err != nil || !reflect.DeepEqual(got.Kinds, AllKinds) {

@@ -46,12 +46,12 @@ func schedule(p *planner, n int) []fault {
 }
 
 func TestScheduleIsDeterministicPerSeed(t *testing.T) {
-	a := schedule(newTestPlanner(11, AllKinds), 200)
-	b := schedule(newTestPlanner(11, AllKinds), 200)
-	if len(a) != 200 || !reflect.DeepEqual(a, b) {
+	a := schedule(newTestPlanner(11, AllKinds), 400)
+	b := schedule(newTestPlanner(11, AllKinds), 400)
+	if len(a) != 400 || !reflect.DeepEqual(a, b) {
 		t.Fatal("the same seed planned different schedules")
 	}
-	c := schedule(newTestPlanner(12, AllKinds), 200)
+	c := schedule(newTestPlanner(12, AllKinds), 400)
 	if reflect.DeepEqual(a, c) {
 		t.Fatal("seeds 11 and 12 planned the same schedule")
 	}
@@ -64,14 +64,14 @@ func TestScheduleIsDeterministicPerSeed(t *testing.T) {
 	}
 	for _, k := range AllKinds {
 		if !kinds[k] {
-			t.Errorf("no %s fault in 200", k)
+			t.Errorf("no %s fault in 400", k)
 		}
 	}
 	for _, m := range []string{TopoIsolateNode, TopoIsolateLeader, TopoHalves, TopoRandomHalves,
 		TopoMajoritiesRing, TopoBridge, TopoOneWay, ClockBump, ClockStrobe, ClockSkew,
 		TargetOne, TargetLeader, TargetMinority} {
 		if !modes[m] {
-			t.Errorf("mode %s never planned in 200 faults", m)
+			t.Errorf("mode %s never planned in 400 faults", m)
 		}
 	}
 }

@@ -36,13 +36,16 @@ type WAL struct {
 	// syncFile performs one fsync; tests replace it to count syncs.
 	syncFile func(*os.File) error
 
-	mu        sync.Mutex
-	err       error // sticky: after a failed write the file state is unknown
-	closed    bool
-	f         *os.File // active segment, opened for append
-	seq       uint64   // active segment's number
-	oldSegs   []numberedFile
-	hs        raft.HardState
+	mu      sync.Mutex
+	err     error // sticky: after a failed write the file state is unknown
+	closed  bool
+	f       *os.File // active segment, opened for append
+	seq     uint64   // active segment's number
+	oldSegs []numberedFile
+	hs      raft.HardState
+	// voteTerm and vote are what the vote file holds (votefile.go).
+	voteTerm  uint64
+	vote      string
 	snapIndex uint64
 	snapTerm  uint64
 	ents      []raft.Entry // entries after snapIndex, contiguous
@@ -81,6 +84,9 @@ func Open(dir string, opt Options) (*WAL, State, error) {
 		return nil, State{}, err
 	}
 	if err := w.replay(); err != nil {
+		return nil, State{}, err
+	}
+	if err := w.applyVoteFile(); err != nil {
 		return nil, State{}, err
 	}
 	if err := w.openActiveSegment(); err != nil {
@@ -364,6 +370,10 @@ func (w *WAL) Save(hs raft.HardState, ents []raft.Entry, sync bool) error {
 	}
 	if writeHS {
 		w.hs = hs
+		if err := w.saveVote(hs); err != nil {
+			w.err = err
+			return err
+		}
 	}
 	return nil
 }

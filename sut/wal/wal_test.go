@@ -460,6 +460,10 @@ func TestLeftoverTemporaryFilesAreRemoved(t *testing.T) {
 	}
 }
 
+// voteFsyncs is what a change of term or vote costs on top of the log's
+// fsync: the vote file and its directory (votefile.go).
+const voteFsyncs = 2
+
 func TestOneFsyncPerSaveBatch(t *testing.T) {
 	opt := testOptions()
 	opt.NoSync = false
@@ -468,32 +472,62 @@ func TestOneFsyncPerSaveBatch(t *testing.T) {
 	w.syncFile = func(f *os.File) error { syncs++; return f.Sync() }
 
 	mustSave(t, w, raft.HardState{Term: 1, Vote: "n1"}, entries(1, 64, 1))
-	if syncs != 1 {
-		t.Fatalf("Save of 64 entries and a hard state did %d fsyncs, want 1", syncs)
+	if syncs != 1+voteFsyncs {
+		t.Fatalf("Save of 64 entries and a new term and vote did %d fsyncs, want 1 for the log and %d for the vote file", syncs, voteFsyncs)
 	}
 	if err := w.Save(raft.HardState{Term: 1, Vote: "n1", Commit: 64}, entries(65, 128, 1), false); err != nil {
 		t.Fatal(err)
 	}
-	if syncs != 1 {
+	if syncs != 1+voteFsyncs {
 		t.Fatalf("Save with sync=false did an fsync (%d total)", syncs)
 	}
-	// A vote alone is made durable too.
+	// A vote alone is made durable too, in the log and the vote file.
 	mustSave(t, w, raft.HardState{Term: 2, Vote: "n3", Commit: 64}, nil)
-	if syncs != 2 {
-		t.Fatalf("Save of a hard state alone: %d fsyncs total, want 2", syncs)
+	if syncs != 2+2*voteFsyncs {
+		t.Fatalf("Save of a hard state alone: %d fsyncs total, want %d", syncs, 2+2*voteFsyncs)
 	}
 	// Nothing new: nothing written, nothing synced.
 	mustSave(t, w, raft.HardState{Term: 2, Vote: "n3", Commit: 64}, nil)
-	if syncs != 2 {
+	if syncs != 2+2*voteFsyncs {
 		t.Fatalf("Save of an unchanged hard state synced (%d total)", syncs)
 	}
-	// Nothing new, but an earlier unsynced write is made durable on request.
+	// Nothing new, but an earlier unsynced write is made durable on
+	// request; a new commit index alone costs the log's fsync only.
 	if err := w.Save(raft.HardState{Term: 2, Vote: "n3", Commit: 100}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	mustSave(t, w, raft.HardState{Term: 2, Vote: "n3", Commit: 100}, nil)
-	if syncs != 3 {
-		t.Fatalf("sync=true after an unsynced write: %d fsyncs total, want 3", syncs)
+	if syncs != 3+2*voteFsyncs {
+		t.Fatalf("sync=true after an unsynced write: %d fsyncs total, want %d", syncs, 3+2*voteFsyncs)
+	}
+}
+
+// A log that lost its tail (the latest hard state records with it) keeps the
+// term and the vote it had: the vote file holds them. A damaged vote file
+// stops Open.
+func TestTermAndVoteSurviveALostLogTail(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := mustOpen(t, dir, testOptions())
+	mustSave(t, w, raft.HardState{Term: 1, Vote: "n1"}, entries(1, 3, 1))
+	path := onlySegment(t, dir)
+	st, _ := os.Stat(path)
+	mustSave(t, w, raft.HardState{Term: 5, Vote: "n2", Commit: 3}, entries(4, 6, 5))
+	w.Close()
+	if err := os.Truncate(path, st.Size()+5); err != nil { // a torn tail after entry 3
+		t.Fatal(err)
+	}
+	_, rst := mustOpen(t, dir, testOptions())
+	if rst.HardState.Term != 5 || rst.HardState.Vote != "n2" || len(rst.Entries) != 3 {
+		t.Fatalf("after a lost tail: hard state %+v, %d entries; want term 5, vote n2, 3 entries", rst.HardState, len(rst.Entries))
+	}
+
+	b, _ := os.ReadFile(filepath.Join(dir, voteName))
+	b[9] ^= 0x01 // the term
+	os.WriteFile(filepath.Join(dir, voteName), b, 0o644)
+	_, _, err := Open(dir, testOptions())
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.File != filepath.Join(dir, voteName) {
+		t.Fatalf("Open with a damaged vote file: %v, want a *CorruptError naming it", err)
 	}
 }
 
