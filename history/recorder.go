@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Recorder streams events to history.jsonl as a campaign runs. Every event is
@@ -82,6 +84,9 @@ func (r *Recorder) Record(e Event) (Event, int, error) {
 	if e.Time == 0 {
 		e.Time = r.Now()
 	}
+	if err := exactText(&e); err != nil {
+		return e, -1, fmt.Errorf("history: event %d refused rather than changed: %w", r.n, err)
+	}
 	b, err := json.Marshal(e)
 	if err == nil {
 		b = append(b, '\n')
@@ -129,4 +134,67 @@ func (r *Recorder) Close() error {
 	}
 	r.f = nil
 	return err
+}
+
+// exactText keeps the history exact: JSON carries only valid UTF-8, and
+// encoding/json would silently write U+FFFD for any other byte (raftd and
+// the reader follow the same rule). A function name, key, node or value
+// with such bytes is refused; an error message, which describes rather than
+// records, keeps every byte visibly, an invalid one written as \xNN.
+func exactText(e *Event) error {
+	for _, f := range []struct{ name, text string }{{"f", e.F}, {"key", e.Key}, {"node", e.Node}} {
+		if !utf8.ValidString(f.text) {
+			return fmt.Errorf("field %s %+q is not valid UTF-8", f.name, f.text)
+		}
+	}
+	if err := valueText("value", e.Value); err != nil {
+		return err
+	}
+	if !utf8.ValidString(e.Error) {
+		var b strings.Builder
+		for i := 0; i < len(e.Error); {
+			r, size := utf8.DecodeRuneInString(e.Error[i:])
+			if r == utf8.RuneError && size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, e.Error[i])
+			} else {
+				b.WriteString(e.Error[i : i+size])
+			}
+			i += size
+		}
+		e.Error = b.String()
+	}
+	return nil
+}
+
+// valueText reports the first string in v, a value of the shapes the
+// workloads record, that is not valid UTF-8.
+func valueText(path string, v any) error {
+	switch x := v.(type) {
+	case string:
+		if !utf8.ValidString(x) {
+			return fmt.Errorf("field %s: string %+q is not valid UTF-8", path, x)
+		}
+	case []string:
+		for i, s := range x {
+			if err := valueText(fmt.Sprintf("%s[%d]", path, i), s); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if err := valueText(fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return fmt.Errorf("field %s: member name %+q is not valid UTF-8", path, k)
+			}
+			if err := valueText(fmt.Sprintf("%s[%q]", path, k), e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
