@@ -98,11 +98,14 @@ func (corruptKind) start(ctx context.Context, n *Nemesis, f fault) error {
 		return fmt.Errorf("corrupt %s: %w", id, err)
 	}
 	if err := n.env.Cluster.Restart(ctx, id); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("corrupt %s: restart cut short: %w", id, err)
+		}
 		c.Outcome, c.Err = OutcomeRefused, startupReason(err.Error())
-		corruptBackups.setRefused(n, id)
 		n.log.Info("corrupted node refused to start", "node", id, "file", c.File, "err", c.Err)
 		return nil
 	}
+	corruptBackups.setRecovered(n, id)
 	c.Outcome = OutcomeRecovered
 	n.log.Info("corrupted node started", "node", id, "file", c.File)
 	return nil
@@ -149,20 +152,30 @@ func (corruptKind) describe(f fault) string {
 // backup is not yet put back or dropped.
 const setCorrupted damageSet = "corrupted"
 
-// healCorrupted makes every corrupted node serve again: a node that refused
-// to start gets its data directory back as it was before the damage and is
-// started; a node that recovered keeps its data. Either way the backup goes.
+// healCorrupted makes every corrupted node serve again: a node that did not
+// start on its damaged data (it refused, or the fault was cut short) gets its
+// data directory back as it was before the damage and is started; a node
+// that recovered keeps its data. Either way the backup goes. A node stopped
+// before any backup was taken is stopped for good and started again.
 func healCorrupted(ctx context.Context, n *Nemesis) ([]string, error) {
 	var did []string
 	var errs []error
 	for _, id := range n.nodesIn(setCorrupted) {
 		b, ok := corruptBackups.get(n, id)
-		if ok && b.refused {
+		switch {
+		case ok && !b.recovered:
 			if err := restoreDataDir(ctx, n, id, b.dir); err != nil {
 				errs = append(errs, fmt.Errorf("corrupt %s: restore its data: %w", id, err))
 				continue
 			}
 			did = append(did, "restored the data of "+id)
+		case !ok:
+			// The stop may still be under way: finish it, so that the
+			// restart below does not find a node on its way down.
+			if err := n.env.Cluster.Stop(ctx, id); err != nil {
+				errs = append(errs, fmt.Errorf("corrupt %s: stop: %w", id, err))
+				continue
+			}
 		}
 		if err := n.env.Cluster.Restart(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("corrupt %s: restart: %w", id, err))
@@ -337,8 +350,8 @@ func startupReason(s string) string {
 var corruptBackups = backupBook{m: map[*Nemesis]map[string]dataBackup{}}
 
 type dataBackup struct {
-	dir     string
-	refused bool // the node refused to start on the damaged data
+	dir       string
+	recovered bool // the node started on the damaged data
 }
 
 type backupBook struct {
@@ -358,11 +371,11 @@ func (b *backupBook) put(n *Nemesis, id, dir string) {
 	b.m[n][id] = dataBackup{dir: dir}
 }
 
-func (b *backupBook) setRefused(n *Nemesis, id string) {
+func (b *backupBook) setRecovered(n *Nemesis, id string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if e, ok := b.m[n][id]; ok {
-		e.refused = true
+		e.recovered = true
 		b.m[n][id] = e
 	}
 }

@@ -100,7 +100,6 @@ func TestCorruptHealRestoresARefusedNode(t *testing.T) {
 	if err := tc.env.Cluster.Restart(ctx, victim); err == nil {
 		t.Fatal("raftd started with a garbage meta.json")
 	}
-	corruptBackups.setRefused(n, victim)
 	if err := n.HealAll(context.Background()); err != nil {
 		t.Fatalf("HealAll: %v", err)
 	}
