@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -122,4 +124,40 @@ func (s *Server) handleAPICampaign(w http.ResponseWriter, r *http.Request) {
 	if j, ok := s.job(w, r); ok {
 		writeJSON(w, http.StatusOK, j)
 	}
+}
+
+// handleAPICancel is DELETE /api/campaigns/{id}: a queued campaign will not
+// run; a running one stops as after Ctrl-C (faults healed, cluster removed,
+// what was recorded checked, the run marked interrupted). 202 with the
+// campaign; 409 when it has already ended.
+func (s *Server) handleAPICancel(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.job(w, r); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.queue.cancelJob(id); err != nil {
+		code := http.StatusConflict
+		if errors.Is(err, errNoJob) {
+			code = http.StatusNotFound
+		}
+		s.httpError(w, r, code, "id", fmt.Sprintf("campaign %s: %v", id, err))
+		return
+	}
+	s.log.Info("campaign cancelled", "job", id)
+	v, _ := s.queue.view(id)
+	writeJSON(w, http.StatusAccepted, v)
+}
+
+// handleCancelForm is the cancel button of a campaign's page without
+// JavaScript: POST /campaigns/{id}/cancel, then back to the page.
+func (s *Server) handleCancelForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.job(w, r); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.queue.cancelJob(id); err != nil && !errors.Is(err, errJobOver) {
+		s.httpError(w, r, http.StatusNotFound, "id", fmt.Sprintf("campaign %s: %v", id, err))
+		return
+	}
+	http.Redirect(w, r, "/campaigns/"+id, http.StatusSeeOther)
 }

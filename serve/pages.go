@@ -215,7 +215,31 @@ func (s *Server) handleRunsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		data["Active"] = active
 	}
+	if runs, err := s.listRuns(); err == nil {
+		data["Trends"] = trendsOf(runs)
+	}
 	s.render(w, r, http.StatusOK, "runs", data)
+}
+
+// trendPoint is one run of a campaign name's trend on the runs page.
+type trendPoint struct{ ID, Verdict, URL string }
+
+// trendsOf is each campaign name's last verdicts (report.Trends), linked
+// to the runs' reports, so a nightly that turned red shows on top.
+func trendsOf(runs []RunSummary) []map[string]any {
+	sums := make([]report.RunSummary, len(runs))
+	for i, r := range runs {
+		sums[i] = r.RunSummary
+	}
+	var out []map[string]any
+	for _, t := range report.Trends(sums) {
+		points := make([]trendPoint, len(t.Verdicts))
+		for i, p := range t.Verdicts {
+			points[i] = trendPoint{ID: p.ID, Verdict: p.Verdict, URL: runURL(p.ID)}
+		}
+		out = append(out, map[string]any{"Name": t.Name, "Points": points})
+	}
+	return out
 }
 
 // runID validates the {name}/{ts} of a request and checks the run exists.
@@ -439,7 +463,8 @@ func (s *Server) handleCampaignPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "campaign", map[string]any{"Title": "Campaign " + j.ID, "Job": j, "Verdict": s.jobVerdict(j)})
+	s.render(w, r, http.StatusOK, "campaign", map[string]any{"Title": "Campaign " + j.ID, "Job": j, "Verdict": s.jobVerdict(j),
+		"CanCancel": !s.opt.ReadOnly})
 }
 
 // job finds the campaign named in the path.

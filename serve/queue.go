@@ -27,6 +27,8 @@ const maxQueued = 50
 
 var errQueueFull = errors.New("the campaign queue is full; try again when one has finished")
 var errShuttingDown = errors.New("the server is shutting down")
+var errNoJob = errors.New("no such campaign")
+var errJobOver = errors.New("the campaign has already ended")
 
 // job is one launched campaign.
 type job struct {
@@ -39,6 +41,10 @@ type job struct {
 	runDir    string
 	err       string
 	progress  campaign.Snapshot
+	// cancel stops the running campaign (DELETE /api/campaigns/{id});
+	// cancelled records that it was asked to.
+	cancel    context.CancelFunc
+	cancelled bool
 }
 
 // runFunc runs one campaign: campaign.Run, except in tests of the queue.
@@ -50,6 +56,9 @@ type queue struct {
 	store string
 	run   runFunc
 	log   *slog.Logger
+	// finished hears of every campaign that ran, with how it ended and
+	// how long it took (the server's metrics); nil is fine.
+	finished func(state string, took time.Duration)
 
 	ctx    context.Context // cancelled by Shutdown: the running campaign stops
 	cancel context.CancelFunc
@@ -103,19 +112,26 @@ func (q *queue) work() {
 			if q.ctx.Err() != nil {
 				return
 			}
-			q.runJob(j)
+			q.mu.Lock()
+			skip := j.state != JobQueued // cancelled while it waited
+			q.mu.Unlock()
+			if !skip {
+				q.runJob(j)
+			}
 		}
 	}
 }
 
 func (q *queue) runJob(j *job) {
+	ctx, cancel := context.WithCancel(q.ctx)
+	defer cancel()
 	q.mu.Lock()
-	j.state, j.startedAt = JobRunning, time.Now()
+	j.state, j.startedAt, j.cancel = JobRunning, time.Now(), cancel
 	o := j.opt
 	q.mu.Unlock()
 	o.Log = q.log.With("launched", o.CampaignName())
 	q.log.Info("campaign starting", "job", j.id, "command", o.ReproduceCommand())
-	runDir, err := q.launch(o, progressFunc(func(s campaign.Snapshot) {
+	runDir, err := q.launch(ctx, o, progressFunc(func(s campaign.Snapshot) {
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		j.progress = s
@@ -130,6 +146,11 @@ func (q *queue) runJob(j *job) {
 		j.runDir = runDir
 	}
 	switch {
+	case j.cancelled:
+		j.state = JobCancelled
+		if err != nil {
+			j.err = err.Error()
+		}
 	case q.ctx.Err() != nil:
 		j.state = JobInterrupted
 		if err != nil {
@@ -140,12 +161,19 @@ func (q *queue) runJob(j *job) {
 	default:
 		j.state = JobDone
 	}
-	state, dir := j.state, j.runDir
+	state, dir, took := j.state, j.runDir, j.endedAt.Sub(j.startedAt)
 	q.mu.Unlock()
-	if _, ok := runIDOf(q.store, dir); ok && state == JobInterrupted {
+	if q.finished != nil {
+		q.finished(state, took)
+	}
+	if _, ok := runIDOf(q.store, dir); ok && (state == JobInterrupted || state == JobCancelled) {
 		// The campaign should have marked its run itself; make sure a run
 		// left "running" does not look alive forever.
-		if err := store.MarkInterrupted(dir, "checker serve stopped while the campaign ran"); err != nil {
+		why := "checker serve stopped while the campaign ran"
+		if state == JobCancelled {
+			why = "cancelled from checker serve"
+		}
+		if err := store.MarkInterrupted(dir, why); err != nil {
 			q.log.Warn("marking run interrupted", "run", dir, "err", err)
 		}
 	}
@@ -159,17 +187,56 @@ func (f progressFunc) Update(s campaign.Snapshot) { f(s) }
 
 // launch runs the campaign, turning a panic into an error so that one bad
 // campaign does not take the server down.
-func (q *queue) launch(o campaign.Options, p campaign.Progress) (runDir string, err error) {
+func (q *queue) launch(ctx context.Context, o campaign.Options, p campaign.Progress) (runDir string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("campaign panicked: %v", r)
 		}
 	}()
-	out, err := q.run(q.ctx, o, p)
+	out, err := q.run(ctx, o, p)
 	if out != nil {
 		runDir = out.RunDir
 	}
 	return runDir, err
+}
+
+// cancelJob cancels a queued campaign (it will not run) or stops a running
+// one the way Ctrl-C stops `checker run`: its faults are healed, its cluster
+// removed, what was recorded checked, and its run marked interrupted. It
+// returns once the request is recorded, not when the campaign has stopped.
+func (q *queue) cancelJob(id string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	j, ok := q.jobs[id]
+	switch {
+	case !ok:
+		return errNoJob
+	case j.state == JobQueued:
+		j.state, j.endedAt, j.cancelled = JobCancelled, time.Now(), true
+	case j.state == JobRunning:
+		if !j.cancelled {
+			j.cancelled = true
+			j.cancel()
+		}
+	default:
+		return errJobOver
+	}
+	return nil
+}
+
+// counts returns how many campaigns wait and how many run.
+func (q *queue) counts() (queued, running int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, j := range q.order {
+		switch j.state {
+		case JobQueued:
+			queued++
+		case JobRunning:
+			running++
+		}
+	}
+	return queued, running
 }
 
 // shutdown cancels the running campaign, drops the queued ones and waits for
@@ -208,6 +275,9 @@ type JobView struct {
 	Progress  progressView     `json:"progress"`
 	Error     string           `json:"error,omitempty"`
 	URL       string           `json:"url"`
+	// Cancelling: a cancel was asked for and the campaign is healing and
+	// checking what it recorded before it stops.
+	Cancelling bool `json:"cancelling,omitempty"`
 }
 
 type progressView struct {
@@ -248,7 +318,7 @@ func (q *queue) list() []JobView {
 
 func (q *queue) viewLocked(j *job) JobView {
 	v := JobView{ID: j.id, State: j.state, Command: j.opt.ReproduceCommand(), Options: j.opt, QueuedAt: j.queuedAt, Error: j.err,
-		URL: "/campaigns/" + j.id}
+		URL: "/campaigns/" + j.id, Cancelling: j.cancelled && j.state == JobRunning}
 	if j.state == JobQueued {
 		for _, o := range q.order {
 			if o.state == JobQueued {

@@ -28,6 +28,13 @@ type ServerOptions struct {
 	Store  string // the store of runs (created when missing)
 	Addr   string // listen address; DefaultAddr when empty
 	Launch bool   // queue campaigns (campaign.Run) from the form and the API
+	// ReadOnly hides the launch form and refuses every request that would
+	// change something (POST /api/campaigns, DELETE): browsing only.
+	ReadOnly bool
+	// Token, when set, is required of every request but GET /healthz
+	// (Authorization: Bearer, or ?token= once in a browser). A server
+	// reachable beyond loopback refuses to start without one.
+	Token string
 	// run replaces campaign.Run in tests of the queue.
 	run runFunc
 	Log *slog.Logger // nil: discard
@@ -45,6 +52,7 @@ type Server struct {
 	pages    *template.Template
 	cache    summaryCache
 	log      *slog.Logger
+	metrics  *metrics
 	// building is a one-slot semaphore: reports built on the fly (runs
 	// without report.html) are built one at a time, since a long history
 	// costs seconds of CPU.
@@ -69,6 +77,12 @@ func NewServer(opt ServerOptions) (*Server, error) {
 	loopback, err := checkAddr(opt.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkAccess(opt, loopback); err != nil {
+		return nil, err
+	}
+	if opt.ReadOnly {
+		opt.Launch = false
 	}
 	log := opt.Log
 	if log == nil {
@@ -95,14 +109,16 @@ func NewServer(opt ServerOptions) (*Server, error) {
 	}
 	s := &Server{opt: opt, store: abs, root: root, loopback: loopback, pages: pages, log: log, building: make(chan struct{}, 1)}
 	if !loopback {
-		log.Warn("serving beyond loopback: anyone who can reach this address can browse runs and launch campaigns", "addr", opt.Addr)
+		log.Warn("serving beyond loopback: requests need the access token", "addr", opt.Addr, "read_only", opt.ReadOnly)
 	}
+	s.metrics = newMetrics(s)
 	if opt.Launch {
 		run := opt.run
 		if run == nil {
 			run = campaign.Run
 		}
 		s.queue = newQueue(abs, run, log)
+		s.queue.finished = s.metrics.observe
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -181,21 +197,33 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /runs/{name}/{ts}/{path...}", s.handleRunPath)
 	mux.HandleFunc("GET /files/{name}/{ts}/{path...}", s.handleBrowse)
 	mux.HandleFunc("GET /download/{name}/{ts}", s.handleDownload)
-	mux.HandleFunc("GET /launch", s.handleLaunchForm)
-	mux.HandleFunc("POST /launch", s.handleLaunchSubmit)
 	mux.HandleFunc("GET /campaigns", s.handleCampaignsPage)
 	mux.HandleFunc("GET /campaigns/{id}", s.handleCampaignPage)
 	mux.HandleFunc("GET /api/runs", s.handleAPIRuns)
 	mux.HandleFunc("GET /api/runs/{name}/{ts}", s.handleAPIRun)
-	mux.HandleFunc("POST /api/campaigns", s.handleAPILaunch)
 	mux.HandleFunc("GET /api/campaigns", s.handleAPICampaigns)
 	mux.HandleFunc("GET /api/campaigns/{id}", s.handleAPICampaign)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	// Read-only: the form is not served and every request that would
+	// change something is refused with 403.
+	if s.opt.ReadOnly {
+		for _, route := range []string{"POST /launch", "POST /api/campaigns", "DELETE /api/campaigns/{id}", "POST /campaigns/{id}/cancel"} {
+			mux.HandleFunc(route, s.handleReadOnly)
+		}
+	} else {
+		mux.HandleFunc("GET /launch", s.handleLaunchForm)
+		mux.HandleFunc("POST /launch", s.handleLaunchSubmit)
+		mux.HandleFunc("POST /api/campaigns", s.handleAPILaunch)
+		mux.HandleFunc("DELETE /api/campaigns/{id}", s.handleAPICancel)
+		mux.HandleFunc("POST /campaigns/{id}/cancel", s.handleCancelForm)
+	}
 	mux.HandleFunc("/", s.handleNotFound)
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.httpError(w, r, http.StatusForbidden, "Origin", "cross-origin requests may not change anything here")
 	}))
-	return s.guardHost(csrf.Handler(mux))
+	return s.guardHost(s.requireToken(csrf.Handler(mux)))
 }
 
 // guardHost refuses requests whose Host is not loopback when the server is

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/faultline/faultline/campaign"
@@ -24,20 +25,28 @@ func serveUsage(w io.Writer) {
 	fmt.Fprintln(w, "Serves the store of runs: a runs table, each run's report and files, and a form")
 	fmt.Fprintln(w, "that queues campaigns (one at a time). Ctrl-C stops a running campaign cleanly.")
 	fmt.Fprintln(w)
-	var store, addr string
-	printDefaults(w, serveFlags(&store, &addr))
+	var o serveOptions
+	printDefaults(w, serveFlags(&o))
 }
 
-func serveFlags(store, addr *string) *flag.FlagSet {
+// serveOptions are `checker serve`'s flags.
+type serveOptions struct {
+	store, addr, token string
+	readOnly           bool
+}
+
+func serveFlags(o *serveOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.StringVar(store, "store", campaign.DefaultStore, "store `directory` of runs")
-	fs.StringVar(addr, "addr", serve.DefaultAddr, "listen `host:port` (loopback by default: launching runs campaigns)")
+	fs.StringVar(&o.store, "store", campaign.DefaultStore, "store `directory` of runs")
+	fs.StringVar(&o.addr, "addr", serve.DefaultAddr, "listen `host:port` (loopback by default; any other address needs --token)")
+	fs.StringVar(&o.token, "token", "", "access token every request must carry (Authorization: Bearer, or ?token= once in a browser); default $"+serve.TokenEnv+"; required beyond loopback")
+	fs.BoolVar(&o.readOnly, "read-only", false, "browse only: no launch form, the API's POST and DELETE refused")
 	return fs
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var store, addr string
-	rest, err := parseFlags(serveFlags(&store, &addr), args)
+	var o serveOptions
+	rest, err := parseFlags(serveFlags(&o), args)
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected argument %q", rest[0])
 	}
@@ -45,11 +54,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return flagError(err, "serve", serveUsage, stdout, stderr)
 	}
 	log := newLogger(ctx, stderr, slog.LevelInfo)
+	if o.token == "" {
+		o.token = os.Getenv(serve.TokenEnv)
+	}
 	srv, err := serve.NewServer(serve.ServerOptions{
-		Store:  store,
-		Addr:   addr,
-		Launch: true,
-		Log:    log,
+		Store:    o.store,
+		Addr:     o.addr,
+		Launch:   true,
+		ReadOnly: o.readOnly,
+		Token:    o.token,
+		Log:      log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "checker serve: %v\n", err)
