@@ -43,6 +43,15 @@ func fieldErr(field, format string, args ...any) *campaign.FieldError {
 	return &campaign.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// unknownOption refuses a field that is not a launch option. A field with an
+// empty name is blamed on the body: an error must always name a place.
+func unknownOption(name string) *campaign.FieldError {
+	if name == "" {
+		return fieldErr("body", "has a field with an empty name, which is not a launch option (known: %s)", strings.Join(launchFields, ", "))
+	}
+	return fieldErr(name, "is not a launch option (known: %s)", strings.Join(launchFields, ", "))
+}
+
 // fieldMessage is a validation error as the form and the API show it:
 // "nodes: must be between 3 and 15, got 1".
 func fieldMessage(err error) (field, msg string) {
@@ -62,7 +71,7 @@ func parseLaunchForm(form url.Values, storeDir string) (campaign.Options, error)
 	o.Store = storeDir
 	for name := range form {
 		if !oneOf(name, launchFields) {
-			return o, fieldErr(name, "is not a launch option (known: %s)", strings.Join(launchFields, ", "))
+			return o, unknownOption(name)
 		}
 	}
 	get := func(name string) string { return strings.TrimSpace(form.Get(name)) }
@@ -193,7 +202,7 @@ func launchJSONForm(body io.Reader) (url.Values, error) {
 	form := url.Values{}
 	for _, name := range names {
 		if !oneOf(name, launchFields) {
-			return nil, fieldErr(name, "is not a launch option (known: %s)", strings.Join(launchFields, ", "))
+			return nil, unknownOption(name)
 		}
 		v := raw[name]
 		var s string
