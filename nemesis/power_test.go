@@ -20,11 +20,11 @@ import (
 // except in CI, where it fails.
 func startPowerCluster(t *testing.T, nodes int, planted ...string) (context.Context, testCluster) {
 	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil || os.Geteuid() != 0 {
+	if err := powerfs.Usable(); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but FUSE is unusable (need root and /dev/fuse): euid %d, %v", os.Geteuid(), err)
+			t.Fatalf("CI=true but FUSE is unusable: %v", err)
 		}
-		t.Skipf("power loss needs root and /dev/fuse (euid %d, %v)", os.Geteuid(), err)
+		t.Skipf("power loss needs FUSE: %v", err)
 	}
 	return startClusterOn(t, runtime.NameProcess, nodes, func(s *runtime.Spec) {
 		s.PowerLoss = true

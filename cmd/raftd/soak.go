@@ -17,11 +17,13 @@ import (
 
 	"github.com/faultline/faultline/sut/client"
 	"github.com/faultline/faultline/sut/runtime"
+	"github.com/faultline/faultline/sut/runtime/powerfs"
 	"github.com/faultline/faultline/sut/system"
 )
 
 // `raftd soak` is a benchmark of durability, not a test: it kills raftd
-// nodes with SIGKILL again and again while an independent writer puts
+// nodes with SIGKILL (or cuts their power: the kill plus the loss of every
+// write not yet fsynced) again and again while an independent writer puts
 // unique keys, and checks that every acknowledged write survives.
 
 // soakOptions configure `raftd soak`.
@@ -43,7 +45,7 @@ func parseSoakFlags(args []string, stderr io.Writer) (soakOptions, error) {
 	fs.SetOutput(stderr)
 	o := soakOptions{}
 	fs.IntVar(&o.kills, "kills", 100, "kill -9 cycles: a random node or the leader, then a restart from its data")
-	fs.IntVar(&o.power, "power", 0, "power-loss cycles (not available yet: needs the runtime's power-loss layer)")
+	fs.IntVar(&o.power, "power", 0, "power-loss cycles instead of kills: the node is killed and its unsynced writes dropped (data on a powerfs FUSE mount; needs /dev/fuse and root)")
 	fs.IntVar(&o.nodes, "nodes", 3, "cluster size")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "seeds the choice of victims and down times")
 	fs.DurationVar(&o.maxDown, "max-down", 500*time.Millisecond, "a killed node stays down a random time up to this")
@@ -56,8 +58,8 @@ func parseSoakFlags(args []string, stderr io.Writer) (soakOptions, error) {
 		return o, err
 	}
 	switch {
-	case o.power != 0:
-		return o, errors.New("--power: power loss is not available yet (it needs the runtime's power-loss layer); use --kills")
+	case o.power < 0:
+		return o, fmt.Errorf("--power: must not be negative, got %d", o.power)
 	case o.kills < 1:
 		return o, fmt.Errorf("--kills: must be at least 1, got %d", o.kills)
 	case o.nodes < 3:
@@ -122,18 +124,22 @@ func soak(ctx context.Context, o soakOptions, stdout, stderr io.Writer) (soakRes
 		ids[i] = fmt.Sprintf("n%d", i+1)
 	}
 	rt := runtime.NewProcess(runtime.Options{Log: log, WorkDir: o.dir})
-	c, err := rt.Start(ctx, runtime.Spec{Campaign: "soak", Nodes: ids, LogDir: o.dir,
+	c, err := rt.Start(ctx, runtime.Spec{Campaign: "soak", Nodes: ids, LogDir: o.dir, PowerLoss: o.power > 0,
 		System: system.Raftd(system.RaftdOptions{Binary: bin, SnapshotEvery: o.snapshotEvery})})
 	if err != nil {
 		return soakResult{}, fmt.Errorf("starting the cluster: %w", err)
 	}
 	defer c.Close(context.WithoutCancel(ctx))
+	fail, cycles, what := c.Kill, o.kills, "kills"
+	if o.power > 0 {
+		fail, cycles, what = powerFailure(c, o.seed), o.power, "power failures"
+	}
 	addrs := map[string]string{}
 	for _, id := range ids {
 		addrs[id] = c.ClientAddr(id)
 	}
-	fmt.Fprintf(stdout, "raftd soak: %d nodes (process runtime, fsync on, --snapshot-every %d), %d kills, seed %d\n",
-		o.nodes, o.snapshotEvery, o.kills, o.seed)
+	fmt.Fprintf(stdout, "raftd soak: %d nodes (process runtime, fsync on, --snapshot-every %d), %d %s, seed %d\n",
+		o.nodes, o.snapshotEvery, cycles, what, o.seed)
 
 	w := newSoakWriter(client.New(addrs, client.Options{Timeout: time.Second, RetryIndefinite: 2, ClientID: "soak-writer"}))
 	wctx, stopWriter := context.WithCancel(ctx)
@@ -145,18 +151,18 @@ func soak(ctx context.Context, o soakOptions, stdout, stderr io.Writer) (soakRes
 	reader := client.New(addrs, client.Options{Timeout: time.Second, ClientID: "soak-reader"})
 	admin := client.New(addrs, client.Options{Timeout: 500 * time.Millisecond, ClientID: "soak-admin"})
 	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x5eed))
-	res := soakResult{nodes: o.nodes, started: time.Now(),
+	res := soakResult{nodes: o.nodes, what: what, started: time.Now(),
 		lost: map[string]bool{}, wrong: map[string]bool{}, unreadable: map[string]bool{}}
 	if err := w.waitAckAfter(ctx, res.started); err != nil {
 		return res, fmt.Errorf("before the first kill: %w", err)
 	}
-	for i := 1; i <= o.kills; i++ {
+	for i := 1; i <= cycles; i++ {
 		victim, wasLeader := pickVictim(ctx, admin, ids, rng)
 		if wasLeader {
 			res.leaderKills++
 		}
-		if err := c.Kill(ctx, victim); err != nil {
-			return res, fmt.Errorf("kill %d (%s): %w", i, victim, err)
+		if err := fail(ctx, victim); err != nil {
+			return res, fmt.Errorf("%s %d (%s): %w", what, i, victim, err)
 		}
 		sleepCtx(ctx, time.Duration(rng.Int64N(int64(o.maxDown)+1)))
 		if err := c.Restart(ctx, victim); err != nil {
@@ -183,6 +189,28 @@ func soak(ctx context.Context, o soakOptions, stdout, stderr io.Writer) (soakRes
 		return res, fmt.Errorf("interrupted in the final verification: %w", err)
 	}
 	return res, nil
+}
+
+// powerFailure returns a failure that cuts a node's power: a kill that also
+// drops every write the node did not fsync (a torn suffix in every other
+// cycle, drawn from seed).
+func powerFailure(c runtime.Cluster, seed uint64) func(context.Context, string) error {
+	pf, ok := c.(runtime.PowerFailer)
+	if !ok {
+		return func(context.Context, string) error {
+			return errors.New("this runtime cannot cut power (process runtime only)")
+		}
+	}
+	cycle := uint64(0)
+	return func(ctx context.Context, id string) error {
+		cycle++
+		loss := powerfs.LoseUnsynced
+		if cycle%2 == 0 {
+			loss = powerfs.LoseTorn
+		}
+		_, err := pf.PowerFail(ctx, id, loss, seed+cycle)
+		return err
+	}
 }
 
 // pickVictim chooses the leader or a random node, half and half.
@@ -320,6 +348,7 @@ func (w *soakWriter) all() []soakWrite {
 // soakResult is what a soak measured.
 type soakResult struct {
 	nodes, kills, leaderKills int
+	what                      string // "kills" or "power failures"
 	started, ended            time.Time
 
 	acknowledged, unknown, refused int
@@ -394,8 +423,8 @@ func readBack(ctx context.Context, c *client.Client, key string) (any, bool, err
 }
 
 func (r soakResult) print(w io.Writer) {
-	fmt.Fprintf(w, "kills: %d (%d of the leader, the rest a random node) over %s\n",
-		r.kills, r.leaderKills, r.ended.Sub(r.started).Round(time.Second))
+	fmt.Fprintf(w, "%s: %d (%d of the leader, the rest a random node) over %s\n",
+		r.what, r.kills, r.leaderKills, r.ended.Sub(r.started).Round(time.Second))
 	fmt.Fprintf(w, "writes: %d acknowledged, %d unknown (%d of them applied), %d refused (definite, retried)\n",
 		r.acknowledged, r.unknown, r.unknownApplied, r.refused)
 	fmt.Fprintf(w, "lost: %d\nwrong: %d\nunreadable: %d\n", len(r.lost), len(r.wrong), len(r.unreadable))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -59,7 +60,31 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	mux.HandleFunc("POST "+streamPath, s.handleStream)
-	return mux
+	return refuseUncleanKeyPaths(mux)
+}
+
+// refuseUncleanKeyPaths answers a /kv/ path that is not clean (a "." or ".."
+// segment, an empty one) with a 400 naming the key. Left to the mux, such a
+// path gets an HTML redirect to another path, which is another key.
+func refuseUncleanKeyPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/kv/") && !isCleanPath(p) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("key: the path %q has a . or .. or empty segment; no URL can carry such a key", p))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isCleanPath is the mux's own rule: path.Clean changes nothing but a
+// trailing slash.
+func isCleanPath(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
 }
 
 // apiError is a JSON error body: {"error": "...", "leader": "..."}.

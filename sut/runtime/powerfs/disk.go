@@ -256,3 +256,15 @@ func (d *Disk) forget(ino uint64) {
 		c.closeFDLocked()
 	}
 }
+
+// Usable reports why this process cannot mount a powerfs, or nil when it
+// can: mounting needs /dev/fuse and root.
+func Usable() error {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		return fmt.Errorf("no /dev/fuse: %w", err)
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("mounting a FUSE filesystem needs root")
+	}
+	return nil
+}

@@ -15,19 +15,14 @@ import (
 // missing /dev/fuse is a broken machine rather than a reason to skip.
 func requireFUSE(t *testing.T) {
 	t.Helper()
-	var reason string
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		reason = "no /dev/fuse: " + err.Error()
-	} else if os.Geteuid() != 0 {
-		reason = "mounting needs root"
-	}
-	if reason == "" {
+	err := Usable()
+	if err == nil {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("FUSE needed in CI: %s", reason)
+		t.Fatalf("FUSE needed in CI: %v", err)
 	}
-	t.Skip(reason)
+	t.Skip(err)
 }
 
 // mountDisk mounts a powerfs in a temporary directory and unmounts it when
