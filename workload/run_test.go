@@ -167,7 +167,10 @@ func TestRunTimeoutRecordsInfoAndMovesToNewProcess(t *testing.T) {
 	srv := newEmulator(t, func(*http.Request) answer { return hang })
 	cfg := baseConfig(Append)
 	cfg.Concurrency = 2
-	cfg.Timeout = 30 * time.Millisecond
+	// The timeout must outlast connecting: a request whose connection was
+	// never made is definitely not applied (fail), and on a loaded machine
+	// connecting alone can take tens of milliseconds.
+	cfg.Timeout = 250 * time.Millisecond
 	events := runUntil(t, cfg, oneNode(srv.addr()), atLeast(24))
 	ops := pairs(t, events)
 	seen := map[int]int{}
