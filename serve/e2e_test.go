@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/faultline/faultline/campaign"
+	"github.com/faultline/faultline/store"
 )
 
 // findChromium returns a headless-capable browser (Debian's chromium
@@ -45,26 +49,32 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// TestBrowserLoadsRunsAndReport drives headless Chromium through the runs
-// table into a report and checks what a person would see: the verdict, the
-// plots, the drawn timeline, and an anomaly link that selects its operation.
-func TestBrowserLoadsRunsAndReport(t *testing.T) {
-	browser := findChromium(t)
-	ts := newTestServer(t, nil)
-
+// newBrowser starts headless Chromium for one test; it is closed when the
+// test ends or after bound.
+func newBrowser(t *testing.T, bound time.Duration) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
+		chromedp.ExecPath(findChromium(t)),
 		chromedp.NoSandbox, // the tests run as root in a container
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-dev-shm-usage", true), // containers have a small /dev/shm
 		chromedp.WindowSize(1280, 1400),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	defer cancelCtx()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancelCtx)
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBrowserLoadsRunsAndReport drives headless Chromium through the runs
+// table into a report and checks what a person would see: the verdict, the
+// plots, the drawn timeline, and an anomaly link that selects its operation.
+func TestBrowserLoadsRunsAndReport(t *testing.T) {
+	ctx := newBrowser(t, 90*time.Second)
+	ts := newTestServer(t, nil)
 
 	const invalidRow = `tr[data-id="register-partition/20261127T030000Z"]`
 	step(t, ctx, "runs table", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(`#runs tr.run`))
@@ -133,6 +143,55 @@ func TestBrowserLoadsRunsAndReport(t *testing.T) {
 		}
 	}
 	t.Logf("screenshots: %s/report.png, %s/{runs,report-full}.png", dir, scratch)
+}
+
+// TestBrowserCancelsARunningCampaign launches a real campaign (process
+// runtime) through the API, clicks the Cancel button on its page in headless
+// Chromium, and checks that the campaign ends cancelled, its run is marked
+// interrupted in the store, and the queue runs nothing any more.
+func TestBrowserCancelsARunningCampaign(t *testing.T) {
+	if testing.Short() {
+		t.Skip("campaign end-to-end: skipped with -short")
+	}
+	ctx := newBrowser(t, 3*time.Minute)
+	storeDir := t.TempDir()
+	s, err := NewServer(ServerOptions{Store: storeDir, Launch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	ts := &testServer{Server: hs, srv: s, store: storeDir}
+	t.Cleanup(func() {
+		hs.Close()
+		stop, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.Shutdown(stop)
+	})
+	// Ten minutes: it only ends early because Cancel is clicked.
+	ts.do(t, "POST", "/api/campaigns", "application/json",
+		`{"name": "cancelled-in-browser", "runtime": "process", "nodes": 3, "duration": "10m", "nemesis": "none", "seed": 7, "concurrency": 2, "keys": 2}`, nil).
+		wantCode(t, 202, "launch")
+	waitJobFor(t, ts, "c1", 2*time.Minute, func(j JobView) bool { return j.Progress.Phase == campaign.PhaseRunning })
+
+	step(t, ctx, "campaign page", chromedp.Navigate(ts.URL+"/campaigns/c1"), chromedp.WaitVisible(`#cancel`))
+	step(t, ctx, "click Cancel", chromedp.Click(`#cancel`),
+		chromedp.WaitReady(`#job[data-state="cancelled"]`), chromedp.WaitNotVisible(`#cancel-form`))
+	shown := value(t, ctx, "state shown", chromedp.Text(`#job-state`))
+
+	j := waitJob(t, ts, "c1", nil)
+	if shown != JobCancelled || j.State != JobCancelled {
+		t.Fatalf("after clicking Cancel the page shows %q and the API %+v", shown, j)
+	}
+	m, err := store.ReadManifest(filepath.Join(storeDir, filepath.FromSlash(j.RunID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != store.StatusInterrupted {
+		t.Errorf("run %s has status %q, want interrupted", j.RunID, m.Status)
+	}
+	if queued, running := s.queue.counts(); queued != 0 || running != 0 {
+		t.Errorf("after the cancel the queue holds %d queued and %d running campaigns", queued, running)
+	}
 }
 
 // step runs browser actions, failing the test with what was being done.
