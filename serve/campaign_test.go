@@ -11,6 +11,25 @@ import (
 	"github.com/faultline/faultline/campaign"
 )
 
+// newLaunchingServer serves an empty store and runs the campaigns it queues
+// with campaign.Run; the server is shut down when the test ends.
+func newLaunchingServer(t *testing.T) *testServer {
+	t.Helper()
+	storeDir := t.TempDir()
+	s, err := NewServer(ServerOptions{Store: storeDir, Launch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+	})
+	return &testServer{Server: hs, srv: s, store: storeDir}
+}
+
 // TestQueueRunsARealCampaign launches through the API with campaign.Run on
 // the process runtime: options in, run directory in the store out, the
 // campaign's own progress shown.
@@ -18,19 +37,8 @@ func TestQueueRunsARealCampaign(t *testing.T) {
 	if testing.Short() {
 		t.Skip("campaign end-to-end: skipped with -short")
 	}
-	storeDir := t.TempDir()
-	s, err := NewServer(ServerOptions{Store: storeDir, Launch: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	ts := &testServer{Server: hs, srv: s, store: storeDir}
-	defer func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	}()
+	ts := newLaunchingServer(t)
+	storeDir, s := ts.store, ts.srv
 	ts.do(t, "POST", "/api/campaigns", "application/json",
 		`{"name": "launched", "runtime": "process", "nodes": 3, "duration": "2s", "nemesis": "none", "seed": 5, "concurrency": 2, "keys": 2}`, nil).
 		wantCode(t, 202, "launch")

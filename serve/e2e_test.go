@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,19 +153,7 @@ func TestBrowserCancelsARunningCampaign(t *testing.T) {
 		t.Skip("campaign end-to-end: skipped with -short")
 	}
 	ctx := newBrowser(t, 3*time.Minute)
-	storeDir := t.TempDir()
-	s, err := NewServer(ServerOptions{Store: storeDir, Launch: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	ts := &testServer{Server: hs, srv: s, store: storeDir}
-	t.Cleanup(func() {
-		hs.Close()
-		stop, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = s.Shutdown(stop)
-	})
+	ts := newLaunchingServer(t)
 	// Ten minutes: it only ends early because Cancel is clicked.
 	ts.do(t, "POST", "/api/campaigns", "application/json",
 		`{"name": "cancelled-in-browser", "runtime": "process", "nodes": 3, "duration": "10m", "nemesis": "none", "seed": 7, "concurrency": 2, "keys": 2}`, nil).
@@ -182,14 +169,14 @@ func TestBrowserCancelsARunningCampaign(t *testing.T) {
 	if shown != JobCancelled || j.State != JobCancelled {
 		t.Fatalf("after clicking Cancel the page shows %q and the API %+v", shown, j)
 	}
-	m, err := store.ReadManifest(filepath.Join(storeDir, filepath.FromSlash(j.RunID)))
+	m, err := store.ReadManifest(filepath.Join(ts.store, filepath.FromSlash(j.RunID)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Status != store.StatusInterrupted {
 		t.Errorf("run %s has status %q, want interrupted", j.RunID, m.Status)
 	}
-	if queued, running := s.queue.counts(); queued != 0 || running != 0 {
+	if queued, running := ts.srv.queue.counts(); queued != 0 || running != 0 {
 		t.Errorf("after the cancel the queue holds %d queued and %d running campaigns", queued, running)
 	}
 }
