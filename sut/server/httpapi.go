@@ -60,16 +60,24 @@ func (s *Server) routes() http.Handler {
 		})
 	}
 	mux.HandleFunc("POST "+streamPath, s.handleStream)
+	// Every answer is JSON, a path no handler takes included.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+	})
 	return refuseUncleanKeyPaths(mux)
 }
 
-// refuseUncleanKeyPaths answers a /kv/ path that is not clean (a "." or ".."
-// segment, an empty one) with a 400 naming the key. Left to the mux, such a
+// refuseUncleanKeyPaths answers /kv/ with no key, and a /kv/ path that is
+// not clean (a "." or ".." segment, an empty one), with a 400 naming the key. Left to the mux, such a
 // path gets an HTML redirect to another path, which is another key.
 func refuseUncleanKeyPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/kv/") && !isCleanPath(p) {
+		switch {
+		case p == "/kv/":
+			writeError(w, http.StatusBadRequest, "key: empty (the path is /kv/ with no key)")
+			return
+		case strings.HasPrefix(p, "/kv/") && !isCleanPath(p):
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("key: the path %q has a . or .. or empty segment; no URL can carry such a key", p))
 			return
 		}
