@@ -141,34 +141,17 @@ func (q *queue) runJob(j *job) {
 	}))
 
 	q.mu.Lock()
-	j.endedAt = time.Now()
 	if runDir != "" {
 		j.runDir = runDir
 	}
-	switch {
-	case j.cancelled:
-		j.state = JobCancelled
-		if err != nil {
-			j.err = err.Error()
-		}
-	case q.ctx.Err() != nil:
-		j.state = JobInterrupted
-		if err != nil {
-			j.err = err.Error()
-		}
-	case err != nil:
-		j.state, j.err = JobFailed, err.Error()
-	default:
-		j.state = JobDone
-	}
-	state, dir, took := j.state, j.runDir, j.endedAt.Sub(j.startedAt)
+	state := finalState(j.cancelled, q.ctx.Err() != nil, err)
+	dir := j.runDir
 	q.mu.Unlock()
-	if q.finished != nil {
-		q.finished(state, took)
-	}
 	if _, ok := runIDOf(q.store, dir); ok && (state == JobInterrupted || state == JobCancelled) {
 		// The campaign should have marked its run itself; make sure a run
-		// left "running" does not look alive forever.
+		// left "running" does not look alive forever. This happens before
+		// the job shows its final state, so whoever sees the job ended
+		// also sees its run marked.
 		why := "checker serve stopped while the campaign ran"
 		if state == JobCancelled {
 			why = "cancelled from checker serve"
@@ -177,7 +160,32 @@ func (q *queue) runJob(j *job) {
 			q.log.Warn("marking run interrupted", "run", dir, "err", err)
 		}
 	}
+	q.mu.Lock()
+	j.state, j.endedAt = state, time.Now()
+	if err != nil && state != JobDone {
+		j.err = err.Error()
+	}
+	took := j.endedAt.Sub(j.startedAt)
+	q.mu.Unlock()
+	if q.finished != nil {
+		q.finished(state, took)
+	}
 	q.log.Info("campaign finished", "job", j.id, "state", state, "run", dir)
+}
+
+// finalState names how a job ended: cancelled by a user, interrupted by the
+// server stopping, failed with an error, or done.
+func finalState(cancelled, stopping bool, err error) string {
+	switch {
+	case cancelled:
+		return JobCancelled
+	case stopping:
+		return JobInterrupted
+	case err != nil:
+		return JobFailed
+	default:
+		return JobDone
+	}
 }
 
 // progressFunc adapts a function to campaign.Progress.
