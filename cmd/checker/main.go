@@ -48,6 +48,7 @@ func commands() []command {
 		{"summary", "summarize a store or a run: verdicts, anomalies, reports, reproduce lines (text, Markdown, JSON)", cmdSummary},
 		{"merge", "merge the shard stores of a sweep into one store, matrix and junit.xml", cmdMerge},
 		{"gen-history", "write a generated linearizable history (the benchmarks' inputs)", cmdGenHistory},
+		{"bench", "benchmark systems side by side (raftd, etcd, http): ops/s, p50, p99, server CPU per operation", cmdBench},
 	}
 }
 

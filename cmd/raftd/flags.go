@@ -50,7 +50,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprint(stderr, `usage: raftd --id ID --listen HOST:PORT --peers ID=HOST:PORT,... --data DIR [flags]
        raftd --id ID --listen HOST:PORT --data DIR --join [flags]
        raftd bugs                 list the planted bugs
-       raftd bench [flags]        measure a local cluster (raftd bench --help)
 
 flags:
 `)

@@ -100,11 +100,3 @@ func TestBugsSubcommandListsTheCatalogue(t *testing.T) {
 		}
 	}
 }
-
-func TestBenchFlagErrors(t *testing.T) {
-	for _, args := range [][]string{{"--clients", "1,x"}, {"--duration", "0s"}, {"--read-clients", "0"}} {
-		if code := run(append([]string{"bench"}, args...), io.Discard, io.Discard); code != exitUsage {
-			t.Errorf("bench %v: exit %d, want %d", args, code, exitUsage)
-		}
-	}
-}

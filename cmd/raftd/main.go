@@ -1,10 +1,11 @@
 // Command raftd is the reference Raft key-value server that Faultline tests:
 // `raftd --id n1 --listen 127.0.0.1:7001 --peers n1=...,n2=...,n3=... --data DIR`.
-// `raftd bugs` lists the planted bugs; `raftd bench` measures a local
-// three-node cluster.
+// `raftd bugs` lists the planted bugs; `raftd soak` kills nodes again and
+// again and checks that acknowledged writes survive. Throughput beside etcd
+// is `checker bench`'s (package bench).
 //
 // This package owns the command line (flags, subcommands, signals, exit
-// codes) and the bench; the bench and the integration tests run their
+// codes) and the soak; the soak and the integration tests run their
 // clusters on sut/runtime's process runtime. Everything a node does lives in sut/server; this package
 // must not reach into it beyond its exported API.
 package main
@@ -43,8 +44,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case "bugs":
 			printBugs(stdout)
 			return exitOK
-		case "bench":
-			return runBench(args[1:], stdout, stderr)
 		case "soak":
 			return runSoak(args[1:], stdout, stderr)
 		}
