@@ -62,6 +62,22 @@ func BenchmarkCheckFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPorcupineFile is plain Porcupine (benchmarkPorcupine) on the
+// history file FAULTLINE_HISTORY names: the reference process to run beside
+// `checker check` under /usr/bin/time -v, for peak RSS side by side:
+//
+//	go test -c -o check.test ./check
+//	FAULTLINE_HISTORY=/tmp/million.jsonl /usr/bin/time -v ./check.test -test.run X -test.bench PorcupineFile -test.benchtime 1x
+//	/usr/bin/time -v checker check /tmp/million.jsonl
+func BenchmarkPorcupineFile(b *testing.B) {
+	path := os.Getenv("FAULTLINE_HISTORY")
+	if path == "" {
+		b.Skip("FAULTLINE_HISTORY names no history file")
+	}
+	porcupineOn(b, path)
+}
+
 func BenchmarkPorcupineMillion(b *testing.B) { benchmarkPorcupine(b, millionConfig) }
 func BenchmarkCheckHard(b *testing.B)        { benchmarkCheck(b, hardConfig) }
 func BenchmarkPorcupineHard(b *testing.B)    { benchmarkPorcupine(b, hardConfig) }
@@ -111,8 +127,9 @@ func benchmarkCheck(b *testing.B, cfg gen.Config) {
 // benchmarkPorcupine is what a user of plain Porcupine would write: decode
 // the JSONL with encoding/json, pair invocations with completions, and
 // check with a register model partitioned by key.
-func benchmarkPorcupine(b *testing.B, cfg gen.Config) {
-	path := historyFile(b, cfg)
+func benchmarkPorcupine(b *testing.B, cfg gen.Config) { porcupineOn(b, historyFile(b, cfg)) }
+
+func porcupineOn(b *testing.B, path string) {
 	defer measure(b)()
 	for b.Loop() {
 		ops, err := plainOperations(path)

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -32,6 +33,37 @@ type Options struct {
 	// key whose search would exceed its share stops and is unknown
 	// ("memory budget"). Zero means DefaultMemoryBudget().
 	MemoryBudget int64
+	// Tolerate is which refused lines of a history file end it instead of
+	// failing CheckFile.
+	Tolerate Tolerance
+}
+
+// Tolerance says what CheckFile does with a line the history reader
+// refuses.
+type Tolerance int
+
+const (
+	// TolerateNone fails the check on any refused line.
+	TolerateNone Tolerance = iota
+	// TolerateCut takes a last line without its newline that does not
+	// parse (a writer stopped mid-event: a crash, an interrupted run) as
+	// the end of the history: the events before it are checked. Any other
+	// refused line still fails the check.
+	TolerateCut
+	// TolerateAny checks the events before the first refused line, cut or
+	// corrupt: what a campaign does with its own history, so that nothing
+	// it recorded goes unchecked.
+	TolerateAny
+)
+
+// tolerates reports whether err, from the history reader, ends the
+// history rather than the check.
+func (t Tolerance) tolerates(err error) bool {
+	var pe *history.ParseError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return t == TolerateAny || t == TolerateCut && pe.Truncated
 }
 
 func (opt Options) memoryBudget() int64 {
@@ -82,17 +114,25 @@ func Check(events []history.Event, opt Options) (*Result, error) {
 
 // CheckFile is Check of the history file at path, read as a stream: the
 // events are never all in memory, only each key's compact operations.
-// Errors in the file name its line.
+// Errors in the file name its line (a *history.ParseError). When
+// opt.Tolerate lets a refused line end the history, the events before it
+// are checked and CheckFile returns the result together with the reader's
+// error, for the caller to say what was left out.
 func CheckFile(path string, opt Options) (*Result, error) {
 	start := time.Now()
 	b, err := newBuilder(opt.Workload)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.readFile(path); err != nil {
-		return nil, err
+	readErr := b.readFile(path)
+	if readErr != nil && !opt.Tolerate.tolerates(readErr) {
+		return nil, readErr
 	}
-	return b.check(start, opt)
+	res, err := b.check(start, opt)
+	if err != nil {
+		return nil, errors.Join(readErr, err)
+	}
+	return res, readErr
 }
 
 // sortedKeys are the keys in order of name.

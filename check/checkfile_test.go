@@ -3,10 +3,13 @@ package check
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,5 +83,54 @@ func TestCheckRefusesValuesJSONWouldChange(t *testing.T) {
 	_, err := Check(histOf(ok(1, fW, "k", "a\xffb", nil, 1, 2, "n1")), Options{})
 	if err == nil || !strings.Contains(err.Error(), "history event 0") || !strings.Contains(err.Error(), "UTF-8") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A history cut mid-line (a crashed writer) is checked up to the cut when
+// the options tolerate it, with the reader's error naming the line; a
+// corrupt line elsewhere still fails unless any refused line is tolerated.
+func TestCheckFileTolerance(t *testing.T) {
+	valid, err := os.ReadFile("../cmd/checker/testdata/valid.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(valid, []byte("\n"))
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.jsonl")
+	if err := os.WriteFile(cut, append(slices.Clone(valid), `{"time":99999999,"process":0,"type":"inv`...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	corruptPath := filepath.Join(dir, "corrupt.jsonl")
+	if err := os.WriteFile(corruptPath, append(slices.Clone(valid), "{\"time\":\n"+string(valid)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := CheckFile("../cmd/checker/testdata/valid.jsonl", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf(":%d:", lines+1)
+	cases := []struct {
+		path     string
+		tolerate Tolerance
+		checked  bool
+	}{
+		{cut, TolerateNone, false},
+		{cut, TolerateCut, true},
+		{cut, TolerateAny, true},
+		{corruptPath, TolerateCut, false},
+		{corruptPath, TolerateAny, true},
+	}
+	for _, c := range cases {
+		res, err := CheckFile(c.path, Options{Tolerate: c.tolerate})
+		var pe *history.ParseError
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), c.path+line) {
+			t.Fatalf("%s, tolerance %d: error %v, want the file and line %d", c.path, c.tolerate, err, lines+1)
+		}
+		if (res != nil) != c.checked {
+			t.Fatalf("%s, tolerance %d: result %v, want one: %v", c.path, c.tolerate, res, c.checked)
+		}
+		if res != nil && (res.Valid != whole.Valid || res.Stats.Ops != whole.Stats.Ops) {
+			t.Fatalf("%s: %s over %d ops, want the whole file's %s over %d", c.path, res.Valid, res.Stats.Ops, whole.Valid, whole.Stats.Ops)
+		}
 	}
 }
