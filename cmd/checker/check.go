@@ -83,6 +83,9 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return checkRunDir(path, opt, &imp, stdout, stderr)
 	}
+	if imp.from == "" {
+		return checkHistoryFile(path, opt, &imp, stdout, stderr)
+	}
 	events, err := imp.readHistory(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
@@ -93,41 +96,86 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "checker check: %s: %v\n", path, err)
 		return exitCannotGo
 	}
+	warnings, err := history.Lint(events)
+	if err != nil {
+		warnings = nil // an ill-formed history has no lint
+	}
 	w := imp.textOut(stdout, stderr)
 	printVerdict(w, res, 20)
-	warnings := printLint(w, events, 20)
+	printLint(w, warnings, 20)
+	return imp.finishBare(stdout, stderr, res, warnings, opt, func(dir string) error {
+		return writeHistoryFile(filepath.Join(dir, store.HistoryFile), events)
+	})
+}
+
+// checkHistoryFile checks a bare history file in Faultline's format as a
+// stream (check.CheckFile, history.LintFile): its events are never all in
+// memory. A last line cut mid-event ends the history, as in checkRunDir.
+func checkHistoryFile(path string, opt check.Options, imp *checkExtras, stdout, stderr io.Writer) int {
+	opt.Tolerate = check.TolerateCut
+	res, err := check.CheckFile(path, opt)
+	if res == nil {
+		fmt.Fprintf(stderr, "checker check: %v\n", err)
+		return exitCannotGo
+	}
+	noteCut(stderr, err)
+	warnings, _ := history.LintFile(path) // a cut history is linted up to the cut, as it was checked
+	w := imp.textOut(stdout, stderr)
+	printVerdict(w, res, 20)
+	printLint(w, warnings, 20)
+	return imp.finishBare(stdout, stderr, res, warnings, opt, func(dir string) error {
+		return copyFile(path, filepath.Join(dir, store.HistoryFile))
+	})
+}
+
+// finishBare writes the --report directory of a bare history, when asked
+// (writeHistory puts the history in it), and finishes.
+func (f *checkExtras) finishBare(stdout, stderr io.Writer, res *check.Result, warnings []history.Warning, opt check.Options, writeHistory func(dir string) error) int {
 	reportPath := ""
-	if imp.reportDir != "" {
-		if err := writeBareReport(imp.reportDir, events, res, opt); err != nil {
+	if f.reportDir != "" {
+		if err := writeBareReport(f.reportDir, res, opt, writeHistory); err != nil {
 			fmt.Fprintf(stderr, "checker check: --report: %v\n", err)
 			return exitCannotGo
 		}
-		reportPath = filepath.Join(imp.reportDir, store.ReportFile)
-		fmt.Fprintf(w, "report: %s\n", reportPath)
+		reportPath = filepath.Join(f.reportDir, store.ReportFile)
+		fmt.Fprintf(f.textOut(stdout, stderr), "report: %s\n", reportPath)
 	}
-	return imp.finish(stdout, stderr, res, warnings, reportPath)
+	return f.finish(stdout, stderr, res, warnings, reportPath)
 }
 
-// rewriteRunResults replaces results.json, keys/ and the report of a run
-// directory with those of a fresh check.
-func rewriteRunResults(runDir string, events []history.Event, res *check.Result, opt check.Options) error {
-	if err := campaign.WriteCheck(runDir, events, res, opt); err != nil {
+// noteCut says that a history's last line was cut and left out; err is
+// the reader's tolerated error (nil when the history was whole).
+func noteCut(stderr io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintf(stderr, "checker check: %v (checked the events before it)\n", err)
+	}
+}
+
+// rewriteRunResults replaces results.json, keys/, lint.json and the report
+// of a run directory with those of res, a check of its history.
+func rewriteRunResults(runDir string, res *check.Result, opt check.Options) error {
+	if _, err := campaign.WriteCheck(runDir, res, opt); err != nil {
 		return err
 	}
 	return report.WriteRun(runDir)
 }
 
 // checkRunDir re-checks a run directory as its campaign did
-// (campaign.CheckRun) and rewrites its report.
+// (campaign.CheckRun) and rewrites its report. The history of an
+// interrupted run, cut mid-line, is checked up to the cut.
 func checkRunDir(runDir string, opt check.Options, extras *checkExtras, stdout, stderr io.Writer) int {
-	res, events, err := campaign.CheckRun(runDir, opt, false)
+	res, warnings, err := campaign.CheckRun(runDir, opt, false)
 	if res == nil {
 		fmt.Fprintf(stderr, "checker check: %v\n", err)
 		return exitCannotGo
 	}
+	if cut := onlyCut(err); cut != nil {
+		noteCut(stderr, cut)
+		err = nil
+	}
 	w := extras.textOut(stdout, stderr)
 	printVerdict(w, res, 20)
-	warnings := printLint(w, events, 20)
+	printLint(w, warnings, 20)
 	if err == nil {
 		err = report.WriteRun(runDir)
 	}
@@ -137,6 +185,18 @@ func checkRunDir(runDir string, opt check.Options, extras *checkExtras, stdout, 
 	}
 	fmt.Fprintf(w, "results: %s\n", filepath.Join(runDir, store.ResultsFile))
 	return extras.finish(stdout, stderr, res, warnings, filepath.Join(runDir, store.ReportFile))
+}
+
+// onlyCut returns the reader's error when err (from CheckRun) is nothing
+// but a last line cut mid-event, else nil.
+func onlyCut(err error) error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok && len(joined.Unwrap()) == 1 {
+		err = joined.Unwrap()[0]
+	}
+	if pe, ok := err.(*history.ParseError); ok && pe.Truncated {
+		return pe
+	}
+	return nil
 }
 
 // printVerdict prints the verdict, the anomaly counts and up to limit

@@ -317,3 +317,33 @@ func TestLiveDisplayRedrawsBelowLogLines(t *testing.T) {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
 }
+
+// An interrupted run's history, its last line cut mid-event, is checked up
+// to the cut (as a bare file too), and stderr names the line left out; a
+// corrupt line anywhere else still fails naming the file and line.
+func TestCheckCutHistory(t *testing.T) {
+	b, err := os.ReadFile("testdata/stale.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(string(b), "\n")
+	dir := t.TempDir()
+	cut := append(b, `{"time":99999999,"process":0,"ty`...)
+	os.WriteFile(filepath.Join(dir, store.HistoryFile), cut, 0o644)
+	o := campaign.DefaultOptions()
+	o.Seed = 1
+	writeManifest(t, dir, o)
+	bare := filepath.Join(t.TempDir(), "cut.jsonl")
+	os.WriteFile(bare, cut, 0o644)
+	for _, path := range []string{dir, bare} {
+		code, out, errOut := runCLI(t, "check", "--workload", "register", path)
+		if code != exitInvalid || !strings.Contains(out, "stale-read") || !strings.Contains(errOut, fmt.Sprintf(":%d: truncated last line", lines+1)) {
+			t.Fatalf("%s: exit %d\n%s%s", path, code, out, errOut)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, store.HistoryFile), append(append(b, "{\n"...), b...), 0o644)
+	code, _, errOut := runCLI(t, "check", dir)
+	if code != exitCannotGo || !strings.Contains(errOut, fmt.Sprintf("%s:%d:", store.HistoryFile, lines+1)) {
+		t.Fatalf("corrupt run history: exit %d, %q (want the file:line)", code, errOut)
+	}
+}

@@ -80,16 +80,34 @@ func (f *checkExtras) readHistory(path string) ([]history.Event, error) {
 }
 
 // writeBareReport makes dir a run directory for a history that came
-// without one: the history in Faultline's format, then results, key views
-// and the report as a re-check writes them.
-func writeBareReport(dir string, events []history.Event, res *check.Result, opt check.Options) error {
+// without one: the history in Faultline's format (writeHistory), then
+// results, key views, lint and the report as a re-check writes them.
+func writeBareReport(dir string, res *check.Result, opt check.Options, writeHistory func(dir string) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writeHistoryFile(filepath.Join(dir, store.HistoryFile), events); err != nil {
+	if err := writeHistory(dir); err != nil {
 		return err
 	}
-	return rewriteRunResults(dir, events, res, opt)
+	return rewriteRunResults(dir, res, opt)
+}
+
+// copyFile copies the file at from to a new file at to.
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // writeHistoryFile writes events in the JSONL contract, one per line.
@@ -115,10 +133,9 @@ func writeHistoryFile(path string, events []history.Event) error {
 
 // printLint prints the history's lint warnings (places where the recorder,
 // not the system, is probably wrong), at most limit of them.
-func printLint(w io.Writer, events []history.Event, limit int) []history.Warning {
-	warnings, err := history.Lint(events)
-	if err != nil || len(warnings) == 0 {
-		return nil
+func printLint(w io.Writer, warnings []history.Warning, limit int) {
+	if len(warnings) == 0 {
+		return
 	}
 	fmt.Fprintf(w, "history warnings: %d (the history is probably mis-recorded here, not the system wrong)\n", len(warnings))
 	for i, lw := range warnings {
@@ -128,7 +145,6 @@ func printLint(w io.Writer, events []history.Event, limit int) []history.Warning
 		}
 		fmt.Fprintf(w, "  - %s: %s\n", lw.Kind, lw.Message)
 	}
-	return warnings
 }
 
 func exportUsage(w io.Writer) {
