@@ -106,7 +106,24 @@ func EncodeCommand(c Command) ([]byte, error) {
 
 // DecodeCommand decodes a command from the Raft log. Numbers decode as
 // json.Number, never float64, so a value written as 42 reads back as 42.
+//
+// Every replica decodes every committed entry, so this is on the hot path.
+// A command in the exact shape EncodeCommand writes with a scalar value
+// (every put of a number or a plain string) is read by a small scanner
+// (decode_fast.go); anything else, or anything the scanner is unsure of,
+// goes through encoding/json. Both give the same Command.
 func DecodeCommand(b []byte) (Command, error) {
+	if c, ok := decodeCommandFast(b); ok {
+		if err := c.Validate(); err != nil {
+			return Command{}, err
+		}
+		return c, nil
+	}
+	return decodeCommandJSON(b)
+}
+
+// decodeCommandJSON is DecodeCommand through encoding/json.
+func decodeCommandJSON(b []byte) (Command, error) {
 	var c Command
 	if err := decodeJSON(b, &c); err != nil {
 		return Command{}, fmt.Errorf("kv: decoding command: %w", err)
