@@ -38,13 +38,18 @@ func TestSystemCapabilityRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []nemesis.Kind{nemesis.Clock, nemesis.Slow, nemesis.Membership} {
+	for _, k := range []nemesis.Kind{nemesis.Clock, nemesis.Slow} {
 		if slices.Contains(sel.Kinds, k) {
 			t.Errorf("--nemesis all on etcd plays %s, which etcd cannot take", k)
 		}
 	}
-	if !slices.Contains(sel.Kinds, nemesis.Partition) {
-		t.Errorf("--nemesis all on etcd = %v, lacks partition", sel.Kinds)
+	if !slices.Contains(sel.Kinds, nemesis.Partition) || !slices.Contains(sel.Kinds, nemesis.Membership) {
+		t.Errorf("--nemesis all on etcd = %v, lacks partition or membership", sel.Kinds)
+	}
+	// etcd changes one member per request: a swap is refused.
+	o.Nemesis = "membership:swap"
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "member-replace") || !strings.Contains(err.Error(), "membership:add") {
+		t.Errorf("Validate() of membership:swap on etcd = %v, want member-replace refused and membership:add left", err)
 	}
 }
 

@@ -171,14 +171,74 @@ func (sel Selection) ForSystem(name string, caps system.Capabilities) (Selection
 			continue // ParseSelection refuses unknown kinds
 		}
 		if c, lacks := fk.needs().missing(caps); lacks {
-			avail := make([]string, len(supported))
-			for i, s := range supported {
-				avail[i] = string(s)
-			}
-			return Selection{}, &system.MissingError{System: name, Capability: c, Wanted: "nemesis kind " + string(k), Available: avail}
+			return Selection{}, &system.MissingError{System: name, Capability: c, Wanted: "nemesis kind " + string(k), Available: availableFaults(supported, caps)}
+		}
+	}
+	for _, part := range sel.namedModes() {
+		if c, lacks := modeMissing(part.Kind, part.Mode, caps); lacks {
+			return Selection{}, &system.MissingError{System: name, Capability: c, Wanted: "nemesis mode " + string(part.Kind) + ":" + part.Mode, Available: availableFaults(supported, caps)}
 		}
 	}
 	return sel, nil
+}
+
+// modeNeeder is implemented by a kind some of whose modes need a capability
+// beyond the kind's needs (membership's swaps need member-replace): its
+// modes leave them out on a system without it (planner.has), and ForSystem
+// refuses them when --nemesis names them.
+type modeNeeder interface {
+	modeNeeds(mode string) []system.Capability
+}
+
+// modeMissing returns the first capability mode of kind k needs beyond the
+// kind's own needs that caps lacks.
+func modeMissing(k Kind, mode string, caps system.Capabilities) (system.Capability, bool) {
+	mn, ok := kindOf(k).(modeNeeder)
+	if !ok {
+		return "", false
+	}
+	return Needs{System: mn.modeNeeds(mode)}.missing(caps)
+}
+
+// namedModes lists the kind:mode entries sel names, alone or in a
+// composite.
+func (sel Selection) namedModes() []Part {
+	var out []Part
+	for _, k := range sel.Kinds {
+		for _, m := range sel.Modes[k] {
+			out = append(out, Part{Kind: k, Mode: m})
+		}
+	}
+	for _, c := range sel.Composites {
+		for _, p := range c {
+			if p.Mode != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// availableFaults names what a system with caps can still play: each
+// supported kind, or, for a kind some of whose modes it cannot play, each
+// mode it can ("membership:add").
+func availableFaults(supported []Kind, caps system.Capabilities) []string {
+	var out []string
+	for _, k := range supported {
+		modes := KindModes(k)
+		playable := slices.DeleteFunc(slices.Clone(modes), func(m string) bool {
+			_, lacks := modeMissing(k, m, caps)
+			return lacks
+		})
+		if len(playable) == len(modes) {
+			out = append(out, string(k))
+			continue
+		}
+		for _, m := range playable {
+			out = append(out, string(k)+":"+m)
+		}
+	}
+	return out
 }
 
 // Selection is a parsed --nemesis: the kinds to play and, for a kind named

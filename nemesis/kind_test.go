@@ -194,3 +194,39 @@ func TestPlannerLeavesOutModesTheSystemCannotPlay(t *testing.T) {
 		t.Errorf("partition modes without slow-down: %v; want isolate-leader and no lag-isolate-leader", got)
 	}
 }
+
+// etcd changes one member per request: membership is played on it without
+// its swaps, and a swap named explicitly is refused before anything starts,
+// naming etcd, member-replace and the membership modes that remain.
+func TestSwapNeedsMemberReplace(t *testing.T) {
+	etcd := system.Etcd(system.EtcdOptions{})
+	caps := etcd.Capabilities()
+	var missing *system.MissingError
+	for _, nemesis := range []string{"partition,membership:swap", "membership:add+membership:swap-partition"} {
+		sel, err := ParseSelection(nemesis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sel.ForSystem(etcd.Name(), caps)
+		if !errors.As(err, &missing) || missing.System != "etcd" || missing.Capability != system.MemberReplace {
+			t.Fatalf("%s on etcd: ForSystem = %v, want etcd lacking member-replace", nemesis, err)
+		}
+		if !slices.Contains(missing.Available, "membership:add") || !slices.Contains(missing.Available, "partition") ||
+			slices.Contains(missing.Available, "membership:swap") || slices.Contains(missing.Available, "membership") {
+			t.Errorf("%s on etcd: available %v, want partition and membership's modes without the swaps", nemesis, missing.Available)
+		}
+	}
+	sel, _ := ParseSelection("membership")
+	if _, err := sel.ForSystem(etcd.Name(), caps); err != nil {
+		t.Fatalf("membership on etcd refused: %v", err)
+	}
+	p := newPlanner(Options{Kinds: []Kind{Membership, Partition}, MaxNodes: 5, Capabilities: caps}, five)
+	got := p.modes(Membership, fiveView())
+	if slices.Contains(got, MemberSwap) || slices.Contains(got, MemberSwapPartition) || !slices.Contains(got, MemberReplace) {
+		t.Errorf("membership modes on etcd: %v; want replace and no swap", got)
+	}
+	raftd := newPlanner(Options{Kinds: []Kind{Membership, Partition}, MaxNodes: 5, Capabilities: system.AllCapabilities}, five)
+	if got := raftd.modes(Membership, fiveView()); !slices.Contains(got, MemberSwapPartition) {
+		t.Errorf("membership modes on raftd: %v; want the swaps", got)
+	}
+}

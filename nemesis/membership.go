@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/faultline/faultline/sut/runtime"
 	"github.com/faultline/faultline/sut/system"
 )
 
@@ -39,6 +40,14 @@ func (membershipKind) needs() Needs {
 		System:  []system.Capability{system.Membership, system.Status},
 		Runtime: []RuntimeOp{OpNodes, OpPartition, OpPause},
 	}
+}
+
+// modeNeeds: the swaps add and remove in one change (member-replace).
+func (membershipKind) modeNeeds(mode string) []system.Capability {
+	if mode == MemberSwap || mode == MemberSwapPartition {
+		return []system.Capability{system.MemberReplace}
+	}
+	return nil
 }
 
 func (membershipKind) modes(p *planner, v view) []string {
@@ -155,13 +164,50 @@ func (n *Nemesis) changeMembership(ctx context.Context, f fault) error {
 }
 
 // addMember starts a fresh, empty node in join mode (the runtime wipes any
-// earlier data of that id) and asks the cluster to add it as a voter.
+// earlier data of that id) and asks the cluster to add it as a voter. A
+// system that must know a member before its node starts (a
+// system.PreAdder, etcd) is asked the other way round: addBeforeStart.
 func (n *Nemesis) addMember(ctx context.Context, id string) error {
+	if pre, ok := n.env.Admin.(system.PreAdder); ok {
+		return n.addBeforeStart(ctx, pre, id)
+	}
 	if err := n.startFresh(ctx, id); err != nil {
 		return err
 	}
 	if err := n.env.Admin.AddMember(ctx, id, n.env.Cluster.PeerAddr(id)); err != nil {
 		return fmt.Errorf("add %s to the configuration: %w", id, err)
+	}
+	return nil
+}
+
+// addBeforeStart adds id in the order etcd needs: the runtime reserves the
+// node's addresses, the system adds it as a member that does not vote yet,
+// the node starts with the member list the system returned, and AddMember
+// makes it a voter. A node that fails to start is taken out of the
+// configuration again, so no member is left without a node.
+func (n *Nemesis) addBeforeStart(ctx context.Context, pre system.PreAdder, id string) error {
+	r, ok := n.env.Cluster.(runtime.Reserver)
+	if !ok {
+		return fmt.Errorf("add %s: the system must add a member before its node starts, and runtime cluster %T cannot reserve a node's addresses", id, n.env.Cluster)
+	}
+	peerAddr, err := r.ReserveNode(ctx, id)
+	if err != nil {
+		return fmt.Errorf("reserve %s: %w", id, err)
+	}
+	peers, err := pre.PreAdd(ctx, id, peerAddr)
+	if err != nil {
+		return errors.Join(fmt.Errorf("add %s to the configuration before it starts: %w", id, err), r.Unreserve(context.WithoutCancel(ctx), id))
+	}
+	if err := r.StartReserved(ctx, id, peers); err != nil {
+		err = fmt.Errorf("start %s: %w", id, err)
+		if rerr := n.env.Admin.RemoveMember(context.WithoutCancel(ctx), id); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("take %s out of the configuration again: %w", id, rerr))
+		}
+		return err
+	}
+	n.env.Admin.SetAddr(id, n.env.Cluster.ClientAddr(id))
+	if err := n.env.Admin.AddMember(ctx, id, peerAddr); err != nil {
+		return fmt.Errorf("make %s a voter: %w", id, err)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/faultline/faultline/sut/system"
 )
 
 // Swap operations: one voter replaced by a fresh node in a single
@@ -28,11 +30,12 @@ const (
 )
 
 // swapModes lists the swap operations for v: they keep the number of voters
-// and need a leader (swap-partition cuts around it). Swap-partition
+// and need a leader (swap-partition cuts around it), and a system that adds
+// and removes in one change (member-replace: etcd has none). Swap-partition
 // partitions, so it is played only when partitions were asked for, as a
 // kind or as this mode.
 func (p *planner) swapModes(v view) []string {
-	if v.leader == "" || len(v.voters) < minVoters || !slices.Contains(v.voters, v.leader) {
+	if !p.has(system.MemberReplace) || v.leader == "" || len(v.voters) < minVoters || !slices.Contains(v.voters, v.leader) {
 		return nil
 	}
 	m := []string{MemberSwap}

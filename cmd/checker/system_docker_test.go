@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -49,4 +52,64 @@ func TestDockerCampaignEtcdSerializableReadsAreStale(t *testing.T) {
 		t.Logf("attempt %d (seed %s): exit %d, status %s %s: no stale read", attempt+1, seed, code, m.Status, m.Error)
 	}
 	t.Fatal("etcd's serializable reads showed no stale read in two 20 s campaigns")
+}
+
+// TestDockerCampaignEtcdMembershipIsValid changes real etcd's membership
+// through its member API, each new member added before its node starts
+// (etcd's order), and must come out linearizable with the changes in the
+// history: at least one removal and one addition that took effect.
+func TestDockerCampaignEtcdMembershipIsValid(t *testing.T) {
+	requireDocker(t)
+	t.Parallel()
+	code, out, m := runDockerCampaign(t, "--system", "etcd", "--nodes", "4", "--duration", "30s", "--nemesis", "membership",
+		"--name", "etcd-membership")
+	if code != exitValid || !strings.Contains(out, "verdict: valid") {
+		t.Fatalf("exit %d, status %s %s", code, m.Status, m.Error)
+	}
+	done := map[string]int{} // op -> changes that ended without a start error
+	_, runDir, ok := strings.Cut(out, "run directory: ")
+	if !ok {
+		t.Fatalf("no run directory in the output:\n%s", out)
+	}
+	runDir, _, _ = strings.Cut(runDir, "\n")
+	for _, e := range nemesisEvents(t, filepath.Join(runDir, "history.jsonl")) {
+		if e.F != "membership-end" {
+			continue
+		}
+		if _, failed := e.Value["start_error"]; !failed {
+			done[fmt.Sprint(e.Value["op"])]++
+		}
+	}
+	removed := done["remove"] + done["remove-leader"] + done["replace"] + done["rejoin"]
+	added := done["add"] + done["replace"] + done["rejoin"]
+	if removed == 0 || added == 0 {
+		t.Fatalf("membership changes that took effect: %v; want a removal and an addition", done)
+	}
+}
+
+// nemesisEvent is a nemesis line of history.jsonl.
+type nemesisEvent struct {
+	Process string         `json:"process"`
+	F       string         `json:"f"`
+	Value   map[string]any `json:"value"`
+}
+
+func nemesisEvents(t *testing.T, path string) []nemesisEvent {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []nemesisEvent
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !strings.Contains(line, `"process":"nemesis"`) {
+			continue
+		}
+		var e nemesisEvent
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("history line %s: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
 }

@@ -37,6 +37,44 @@ func (c *dockerCluster) AddNode(ctx context.Context, id string) error {
 	return nil
 }
 
+var _ Reserver = (*dockerCluster)(nil)
+
+// ReserveNode: a container's peer address is its network alias and the
+// peer port, fixed by its id, so there is nothing to hold: it checks that
+// the id is free and names the address.
+func (c *dockerCluster) ReserveNode(_ context.Context, id string) (string, error) {
+	if err := validateNodeID(id); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return "", ErrClosed
+	}
+	if _, exists := c.nodes[id]; exists {
+		return "", fmt.Errorf("reserve node %s: it already exists", id)
+	}
+	return c.peerAddr(id), nil
+}
+
+// StartReserved creates the node's container in join mode with the given
+// peers (AddNode's peers are the live nodes; a system that added the member
+// first names its own member list).
+func (c *dockerCluster) StartReserved(ctx context.Context, id string, peers map[string]string) error {
+	if _, ok := peers[id]; !ok {
+		return fmt.Errorf("start reserved node %s: its peers %v do not list it", id, peers)
+	}
+	c.log.Info("start reserved node", "node", id)
+	if err := c.createNode(ctx, id, peers, true); err != nil {
+		_ = c.RemoveNode(context.WithoutCancel(ctx), id)
+		return err
+	}
+	return nil
+}
+
+// Unreserve has nothing to drop: ReserveNode held nothing.
+func (c *dockerCluster) Unreserve(context.Context, string) error { return nil }
+
 // RemoveNode keeps the node's log, removes its container (and with it its
 // data) and drops it from the grudge: its address may be given to a later
 // container, which must not inherit its partition.

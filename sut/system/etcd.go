@@ -29,10 +29,11 @@ type EtcdOptions struct {
 
 // Etcd is a real etcd cluster as a System: built from etcd's own Go module
 // (EtcdVersion) unless a binary or image is given, driven through etcd's
-// own Go client. It reports status through etcd's maintenance API; it has
-// no endpoint to skew its clock or slow itself down, and membership changes
-// are not wired yet (etcdAdmin.AddMember says why). Its stale read is a
-// serializable read.
+// own Go client. It reports status through etcd's maintenance API and
+// changes membership through its member API (one member per change, so no
+// member-replace; a new member is added before its node starts, see
+// PreAdder); it has no endpoint to skew its clock or slow itself down. Its
+// stale read is a serializable read.
 func Etcd(opts EtcdOptions) System { return etcdSystem{opts: opts} }
 
 type etcdSystem struct{ opts EtcdOptions }
@@ -60,7 +61,7 @@ func (s etcdSystem) Version() string {
 }
 
 func (etcdSystem) Capabilities() Capabilities {
-	return Capabilities{Status, StaleRead}
+	return Capabilities{Status, Membership, StaleRead}
 }
 
 func (etcdSystem) StaleReadMode() string { return "serializable" }

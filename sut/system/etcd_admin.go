@@ -15,18 +15,21 @@ import (
 )
 
 // etcdAdmin answers the nemesis through etcd's maintenance API (status) and
-// its member list. Clock and slow faults are refused: etcd has no endpoint
-// for them; so are membership changes (see AddMember).
+// its member API (etcd_members.go). Clock and slow faults are refused: etcd
+// has no endpoint for them.
 type etcdAdmin struct {
 	timeout time.Duration
 
 	mu    sync.Mutex
 	addrs map[string]string           // id -> client address
 	nodes map[string]*clientv3.Client // id -> a client of that node only
+	// peerURLs remembers the peer URL each member was added with: a member
+	// that has not started yet has no name in etcd's member list.
+	peerURLs map[string]string
 }
 
 func newEtcdAdmin(addrs map[string]string, timeout time.Duration) *etcdAdmin {
-	return &etcdAdmin{timeout: timeout, addrs: maps.Clone(addrs), nodes: map[string]*clientv3.Client{}}
+	return &etcdAdmin{timeout: timeout, addrs: maps.Clone(addrs), nodes: map[string]*clientv3.Client{}, peerURLs: map[string]string{}}
 }
 
 func (a *etcdAdmin) SetAddr(id, addr string) {
@@ -131,23 +134,6 @@ func (a *etcdAdmin) memberNames(ms []*etcdserverpb.Member) map[uint64]string {
 		names[m.ID] = name
 	}
 	return names
-}
-
-// AddMember and RemoveMember are refused: etcd's member API adds a learner
-// that must be a member before its node starts, and the nemesis starts a
-// node before it asks for its addition (raftd's order). Until the runtime
-// can hand out a node's peer address before starting it, etcd is run
-// without membership faults.
-func (a *etcdAdmin) AddMember(context.Context, string, string) error {
-	return &MissingError{System: NameEtcd, Capability: Membership, Wanted: "membership change"}
-}
-
-func (a *etcdAdmin) RemoveMember(context.Context, string) error {
-	return &MissingError{System: NameEtcd, Capability: Membership, Wanted: "membership change"}
-}
-
-func (a *etcdAdmin) ReplaceMember(context.Context, string, string, string) error {
-	return &MissingError{System: NameEtcd, Capability: MemberReplace, Wanted: "membership swap"}
 }
 
 // SetClock and SetSlow accept only the neutral setting (what a heal asks

@@ -106,3 +106,56 @@ func TestEtcdAdminStatusAndRefusals(t *testing.T) {
 		t.Error("the process runtime partitioned etcd, whose peer traffic it cannot attribute")
 	}
 }
+
+// TestEtcdMemberAddedBeforeItStarts walks etcd's order of adding a member
+// through the runtime's reservation: reserve n4's addresses, add it as a
+// learner, start it with the member list etcd returned, promote it; then
+// remove it.
+func TestEtcdMemberAddedBeforeItStarts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c := startEtcd(t, ctx)
+	admin := system.Etcd(system.EtcdOptions{}).NewAdmin(addrs(c), 3*time.Second)
+	r, ok := c.(runtime.Reserver)
+	if !ok {
+		t.Fatalf("the process cluster %T cannot reserve a node", c)
+	}
+	pre, ok := admin.(system.PreAdder)
+	if !ok {
+		t.Fatalf("etcd's admin %T does not add members before they start", admin)
+	}
+	peer, err := r.ReserveNode(ctx, "n4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers, err := pre.PreAdd(ctx, "n4", peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 4 || peers["n4"] != peer {
+		t.Fatalf("PreAdd returned peers %v, want n1..n3 and n4 at %s", peers, peer)
+	}
+	if err := r.StartReserved(ctx, "n4", peers); err != nil {
+		t.Fatal(err)
+	}
+	admin.SetAddr("n4", c.ClientAddr("n4"))
+	if err := admin.AddMember(ctx, "n4", peer); err != nil {
+		t.Fatal(err)
+	}
+	voters := func() []string {
+		st, err := admin.Status(ctx, "n1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Config.Voters
+	}
+	if got := voters(); !slices.Equal(got, []string{"n1", "n2", "n3", "n4"}) {
+		t.Fatalf("voters after adding n4: %v", got)
+	}
+	if err := admin.RemoveMember(ctx, "n4"); err != nil {
+		t.Fatal(err)
+	}
+	if got := voters(); !slices.Equal(got, []string{"n1", "n2", "n3"}) {
+		t.Fatalf("voters after removing n4: %v", got)
+	}
+}

@@ -166,6 +166,21 @@ type Admin interface {
 	RemoveAddr(id string)
 }
 
+// PreAdder is implemented by the Admin of a system that must know a new
+// member before its node starts (etcd: a joining node is started with
+// --initial-cluster-state existing and the cluster's whole member list, and
+// refuses to start otherwise). The nemesis then adds in this order: the
+// runtime reserves the node's addresses, PreAdd makes it a non-voting
+// member, the node starts with the returned peers, and AddMember promotes
+// it. A system without it is started first and added after (raftd's
+// --join order).
+type PreAdder interface {
+	// PreAdd makes id, reachable by its peers at peerAddr, a member that
+	// does not vote yet, and returns every member's peer address, id's
+	// included: the peers the node must be started with.
+	PreAdd(ctx context.Context, id, peerAddr string) (peers map[string]string, err error)
+}
+
 // DefiniteError marks a failure after which the operation certainly did not
 // take effect (refused before it was sent, or rejected by the system).
 type DefiniteError struct{ Err error }
