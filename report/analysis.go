@@ -62,8 +62,8 @@ func analyse(h *History) Analysis {
 	a := Analysis{End: max(h.EndTime, 1), Start: plotStart(h)}
 	procs := map[int]bool{}
 	keys := map[string]bool{}
-	for i := range h.Ops {
-		op := &h.Ops[i]
+	for i := range h.Len() {
+		op := h.Op(i)
 		procs[op.Process] = true
 		keys[op.Key] = true
 		switch op.Outcome {
@@ -88,8 +88,8 @@ func analyse(h *History) Analysis {
 // and the timeline do not spend their width on the cluster's set-up.
 func plotStart(h *History) int64 {
 	first := h.EndTime
-	if len(h.Ops) > 0 {
-		first = min(first, h.Ops[0].Start)
+	if h.Len() > 0 {
+		first = min(first, h.Op(0).Start)
 	}
 	if len(h.Faults) > 0 {
 		first = min(first, h.Faults[0].Start)
@@ -123,8 +123,8 @@ func phases(h *History, end int64) []Phase {
 	if len(out) == 0 {
 		out = []Phase{{Start: 0, End: end, Label: noFault}}
 	}
-	for i := range h.Ops {
-		op := &h.Ops[i]
+	for i := range h.Len() {
+		op := h.Op(i)
 		j := sort.Search(len(out), func(k int) bool { return out[k].End > op.Start })
 		if j == len(out) {
 			j = len(out) - 1
@@ -201,25 +201,35 @@ func mergeByLabel(ph []Phase) []Phase {
 // recoveries measures, after each healed fault, the time until an operation
 // invoked after the heal succeeded.
 func recoveries(h *History) []Recovery {
-	// Ops are in invocation order; earliestOkEnd[i] is the earliest completion
-	// of a successful operation among Ops[i:].
-	n := len(h.Ops)
-	earliestOkEnd := make([]int64, n+1)
-	earliestOkEnd[n] = math.MaxInt64
-	for i := n - 1; i >= 0; i-- {
-		earliestOkEnd[i] = earliestOkEnd[i+1]
-		if h.Ops[i].Succeeded() && h.Ops[i].End < earliestOkEnd[i] {
-			earliestOkEnd[i] = h.Ops[i].End
-		}
-	}
-	var out []Recovery
+	// Ops are in invocation order: the operations invoked after a heal are
+	// those from the first one invoked at or after it. One backward pass
+	// keeps the earliest ok completion among Ops[i:] and notes it at each
+	// such first operation.
+	n := h.Len()
+	firstAfter := map[int]int64{} // index of the first op invoked after a heal -> earliest ok end from it
+	var healed []Fault
+	var from []int
 	for _, f := range h.Faults {
 		if !f.Healed || f.End <= f.Start {
 			continue
 		}
-		i := sort.Search(n, func(k int) bool { return h.Ops[k].Start >= f.End })
+		i := sort.Search(n, func(k int) bool { return h.ops.at(k).start >= f.End })
+		healed, from = append(healed, f), append(from, i)
+		firstAfter[i] = math.MaxInt64
+	}
+	earliest := int64(math.MaxInt64)
+	for i := n - 1; i >= 0 && len(firstAfter) > 0; i-- {
+		if r := h.ops.at(i); r.outcome == 0 && r.end < earliest {
+			earliest = r.end
+		}
+		if _, ok := firstAfter[i]; ok {
+			firstAfter[i] = earliest
+		}
+	}
+	var out []Recovery
+	for j, f := range healed {
 		r := Recovery{Kind: f.Kind, Heal: f.End}
-		if t := earliestOkEnd[i]; t != math.MaxInt64 {
+		if t := firstAfter[from[j]]; t != math.MaxInt64 {
 			r.Recovered, r.RecoveredAt, r.After = true, t, t-f.End
 		}
 		out = append(out, r)
@@ -237,8 +247,8 @@ func buckets(h *History, end, width int64) []Bucket {
 		i := int(t / width)
 		return &out[min(max(i, 0), n-1)]
 	}
-	for i := range h.Ops {
-		op := &h.Ops[i]
+	for i := range h.Len() {
+		op := h.Op(i)
 		b := at(op.Start)
 		b.Invoked++
 		if op.Succeeded() {

@@ -23,8 +23,8 @@ func TestAnalysisOfTheFixture(t *testing.T) {
 		t.Fatalf("clean fixture has problems: %v", r.Problems)
 	}
 	h := r.History
-	if len(h.Ops) != 16 || h.Lines != 36 || len(h.Faults) != 2 {
-		t.Fatalf("read %d ops, %d lines, %d faults; want 16, 36, 2", len(h.Ops), h.Lines, len(h.Faults))
+	if h.Len() != 16 || h.Lines != 36 || len(h.Faults) != 2 {
+		t.Fatalf("read %d ops, %d lines, %d faults; want 16, 36, 2", h.Len(), h.Lines, len(h.Faults))
 	}
 	a := analyse(h)
 	if a.Ok != 12 || a.Fail != 3 || a.Info != 1 || a.Processes != 4 || a.Keys != 2 {
@@ -114,8 +114,8 @@ not json
 			t.Errorf("problem %d = %q, want prefix %q", i, h.Problems[i], w)
 		}
 	}
-	if len(h.Ops) != 1 || h.Ops[0].Outcome != OutcomeOk || h.Ops[0].Value != "x" || h.Ops[0].Node != "n1" {
-		t.Errorf("the one good op: %+v", h.Ops)
+	if h.Len() != 1 || h.Op(0).Outcome != OutcomeOk || h.Op(0).Value != "x" || h.Op(0).Node != "n1" {
+		t.Errorf("the one good op: %+v", h.Op(0))
 	}
 }
 
@@ -128,11 +128,11 @@ func TestPendingOpsAndOpenFaultsRunToTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if op := h.Ops[0]; op.Outcome != OutcomePending || op.End != 95 || op.CompleteLine != -1 {
+	if op := h.Op(0); op.Outcome != OutcomePending || op.End != 95 || op.CompleteLine != -1 {
 		t.Errorf("pending op: %+v", op)
 	}
-	if h.Ops[1].Value != "[1,2,7]" {
-		t.Errorf("list value shown as %q", h.Ops[1].Value)
+	if h.Op(1).Value != "[1,2,7]" {
+		t.Errorf("list value shown as %q", h.Op(1).Value)
 	}
 	if f := h.Faults[0]; f.Healed || f.End != 95 || f.Detail != `{"groups":[["n1"],["n2","n3"]]}` {
 		t.Errorf("open fault: %+v", f)
@@ -175,7 +175,8 @@ func TestSamplingKeepsFlaggedOps(t *testing.T) {
 		}
 	}
 	flagged := map[int]bool{3: true, 777: true}
-	keep := sampleOps(ops, flagged, 100)
+	succeeded := func(i int) bool { return ops[i].Succeeded() }
+	keep := sampleOps(len(ops), succeeded, flagged, 100)
 	if len(keep) > 100 {
 		t.Errorf("kept %d of budget 100", len(keep))
 	}
@@ -193,7 +194,7 @@ func TestSamplingKeepsFlaggedOps(t *testing.T) {
 	if fails != 49 {
 		t.Errorf("kept %d failed ops; they get half the room left by the flagged ones (49)", fails)
 	}
-	if got := sampleOps(ops[:50], nil, 100); len(got) != 50 {
+	if got := sampleOps(50, succeeded, nil, 100); len(got) != 50 {
 		t.Errorf("a small history is not sampled: kept %d of 50", len(got))
 	}
 }
@@ -293,8 +294,41 @@ func TestLinesLongerThanTheReadBufferAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Problems) != 0 || len(h.Ops) != 2 || h.Ops[0].Outcome != OutcomeOk || !strings.HasPrefix(h.Ops[0].Value, "[0,1,2,3") ||
-		len([]rune(h.Ops[0].Value)) != maxValueText {
-		t.Errorf("long line: problems %v, ops %+v", h.Problems, h.Ops)
+	if len(h.Problems) != 0 || h.Len() != 2 || h.Op(0).Outcome != OutcomeOk || !strings.HasPrefix(h.Op(0).Value, "[0,1,2,3") ||
+		len([]rune(h.Op(0).Value)) != maxValueText {
+		t.Errorf("long line: problems %v, ops %+v, %+v", h.Problems, h.Op(0), h.Op(1))
+	}
+}
+
+// The compact store gives back each operation's texts as they were read:
+// values shortened, strings unquoted (escapes too), lists compacted, and
+// the error whole.
+func TestHistoryKeepsTexts(t *testing.T) {
+	long := strings.Repeat("é", 2*maxValueText)
+	h, err := decodeHistory(strings.NewReader(`{"time":1,"process":0,"type":"invoke","f":"write","key":"k","value":"`+long+`"}
+{"time":2,"process":1,"type":"invoke","f":"append","key":"l","value":[1, 2]}
+{"time":3,"process":0,"type":"info","f":"write","key":"k","value":null,"error":"Post \"http://n1/kv/k\": context deadline exceeded","node":"n2"}
+{"time":4,"process":1,"type":"ok","f":"append","key":"l","value":[1, 2],"node":"n3"}
+{"time":5,"process":2,"type":"invoke","f":"write","key":"k","value":"a\"b\u00e9"}
+`), "history.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Op{
+		{ID: 0, Process: 0, F: "write", Key: "k", Start: 1, End: 3, Outcome: OutcomeInfo, Value: shorten(long, maxValueText), Node: "n2",
+			Error: `Post "http://n1/kv/k": context deadline exceeded`, InvokeLine: 0, CompleteLine: 2},
+		{ID: 1, Process: 1, F: "append", Key: "l", Start: 2, End: 4, Outcome: OutcomeOk, Value: "[1,2]", Node: "n3", InvokeLine: 1, CompleteLine: 3},
+		{ID: 2, Process: 2, F: "write", Key: "k", Start: 5, End: 5, Outcome: OutcomePending, Value: `a"bé`, InvokeLine: 4, CompleteLine: -1},
+	}
+	if h.Len() != len(want) {
+		t.Fatalf("%d ops, want %d", h.Len(), len(want))
+	}
+	for i, w := range want {
+		if got := h.Op(i); got != w {
+			t.Errorf("op %d:\n got %+v\nwant %+v", i, got, w)
+		}
+	}
+	if got := []rune(h.Op(0).Value); len(got) != maxValueText || got[len(got)-1] != '…' {
+		t.Errorf("long value kept as %q", h.Op(0).Value)
 	}
 }

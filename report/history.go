@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/faultline/faultline/history"
 )
@@ -64,9 +65,16 @@ type Fault struct {
 // Duration of the fault (0 for instant events).
 func (f *Fault) Duration() int64 { return f.End - f.Start }
 
-// History is what the report needs from history.jsonl.
+// History is what the report needs from history.jsonl. Its operations are
+// kept compact (48 bytes each, names interned, the shortened value and the
+// error text in one arena), so that a million-operation history takes some
+// 50 MB rather than the 300 MB of one Op with its own strings each; Op(i)
+// gives one back whole.
 type History struct {
-	Ops    []Op
+	ops   opRecs
+	names []string // keys and nodes, interned; names[0] is ""
+	text  texts    // the values' and errors' texts
+	// Faults are the nemesis intervals.
 	Faults []Fault
 	// Lines is the number of lines read; EndTime the largest event time.
 	Lines   int
@@ -75,6 +83,41 @@ type History struct {
 	// line; a half-written last line is one of them.
 	Problems []string
 }
+
+// opRec is an Op as History keeps it.
+type opRec struct {
+	start, end            int64
+	process               int32
+	invokeLine, complLine int32  // complLine is -1 when pending
+	key, node             uint32 // indexes into History.names; node 0 for none
+	valueOff              uint32 // offset of the value's text in History.text
+	errOff                uint32 // offset of the error's length and text; 0 for none
+	valueLen              uint8
+	f                     uint8 // index into fNames
+	outcome               uint8 // index into outcomes, which agrees with outcomeCode
+}
+
+// fNames and outcomes are the values opRec codes.
+var (
+	fNames   = []string{history.FRead, history.FWrite, history.FCas, history.FAdd, history.FAppend}
+	outcomes = []string{OutcomeOk, OutcomeFail, OutcomeInfo, OutcomePending}
+)
+
+// Len is the number of operations.
+func (h *History) Len() int { return h.ops.len() }
+
+// Op is the i-th operation, in invocation order. Its Value and Error share
+// the History's text (they are never written again): taking an Op
+// allocates nothing, so the analyses may walk a million of them.
+func (h *History) Op(i int) Op {
+	r := h.ops.at(i)
+	return Op{ID: i, Process: int(r.process), F: fNames[r.f], Key: h.names[r.key], Start: r.start, End: r.end,
+		Outcome: outcomes[r.outcome], Value: h.text.at(r.valueOff, int(r.valueLen)), Node: h.names[r.node],
+		Error: h.text.errorAt(r.errOff), InvokeLine: int(r.invokeLine), CompleteLine: int(r.complLine)}
+}
+
+// succeeded is Op(i).Succeeded() without building the Op.
+func (h *History) succeeded(i int) bool { return h.ops.at(i).outcome == 0 }
 
 // opsAtLines maps each of the given history lines (invocations or
 // completions) to the index in Ops of the operation it belongs to. It scans
@@ -89,11 +132,12 @@ func (h *History) opsAtLines(lines []int) map[int]int {
 	if len(want) == 0 {
 		return out
 	}
-	for i := range h.Ops {
-		if want[h.Ops[i].InvokeLine] {
-			out[h.Ops[i].InvokeLine] = i
+	for i := range h.ops.len() {
+		r := h.ops.at(i)
+		if l := int(r.invokeLine); want[l] {
+			out[l] = i
 		}
-		if c := h.Ops[i].CompleteLine; c >= 0 && want[c] {
+		if c := int(r.complLine); c >= 0 && want[c] {
 			out[c] = i
 		}
 	}
@@ -111,53 +155,47 @@ func readHistory(fsys fs.FS, name string) (*History, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	return decodeHistorySized(f, name, size)
+	return decodeHistory(f, name)
 }
-
-// bytesPerOp is roughly what one operation (two lines) takes in a history,
-// used to size the operations slice once instead of growing it.
-const bytesPerOp = 160
 
 // historyDecoder pairs invocations with completions while streaming events
 // from history.Reader; faults pair by history.Faults, the one rule.
 type historyDecoder struct {
 	name    string
 	h       *History
-	busy    map[int]int    // process -> index of its open op in h.Ops
-	started map[string]int // fault kind -> starts not yet ended (to name lonely ends)
+	busy    map[int]int       // process -> index of its open op in h.ops
+	index   map[string]uint32 // interned names -> index into h.names
+	compact bytes.Buffer      // scratch for compacting values
+	scratch []byte            // scratch for a value's or an error's text
+	nilText uint32            // where "nil", the text of every null value, is
+	started map[string]int    // fault kind -> starts not yet ended (to name lonely ends)
 	faults  history.Faults
 	lines   map[int]int // 0-based line of each nemesis event, by event index
 	read    int         // lines read so far (events and refused lines)
 	dropped int
 }
 
+// decodeHistory reads a history with history's one reader, in Strict mode:
+// a line the reader refuses is named in Problems and skipped, and reading
+// goes on (a cut last line is one of them). Only a failing read of r is an
+// error.
 func decodeHistory(r io.Reader, name string) (*History, error) {
-	return decodeHistorySized(r, name, 0)
-}
-
-// decodeHistorySized reads a history of about size bytes (0: unknown) with
-// history's one reader, in Strict mode: a line the reader refuses is named
-// in Problems and skipped, and reading goes on (a cut last line is one of
-// them). Only a failing read of r is an error.
-func decodeHistorySized(r io.Reader, name string, size int64) (*History, error) {
 	d := &historyDecoder{
 		name:    name,
-		h:       &History{Ops: make([]Op, 0, size/bytesPerOp)},
+		h:       &History{names: []string{""}, text: newTexts()},
+		index:   map[string]uint32{"": 0},
 		busy:    map[int]int{},
 		started: map[string]int{},
 		lines:   map[int]int{},
 	}
+	d.nilText = d.h.text.put([]byte("nil"))
 	hr := history.NewReader(r, name, history.Strict)
+	var pe *history.ParseError
 	for {
 		e, err := hr.NextRaw()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var pe *history.ParseError
 		if errors.As(err, &pe) {
 			d.problem(pe)
 			if pe.Truncated {
@@ -197,26 +235,59 @@ func (d *historyDecoder) event(index, line int, e history.RawEvent) {
 	}
 	d.faults.Add(index, history.Event{Time: e.Time, Process: e.Process}) // client events move the end only
 	if e.Type == history.Invoke {
-		d.busy[e.Process.ID] = len(d.h.Ops)
-		d.h.Ops = append(d.h.Ops, Op{
-			ID: len(d.h.Ops), Process: e.Process.ID, F: e.F, Key: e.Key,
-			Start: e.Time, End: -1, Outcome: OutcomePending,
-			Value: rawValueText(e.Value), InvokeLine: line, CompleteLine: -1,
-		})
+		r := opRec{start: e.Time, end: -1, process: int32(e.Process.ID), invokeLine: int32(line), complLine: -1,
+			key: d.intern(e.Key), f: fCode(e.F), outcome: 3}
+		r.valueOff, r.valueLen = d.valueText(e.Value)
+		d.busy[e.Process.ID] = d.h.ops.add(r)
 		return
 	}
 	// The reader validated the pairing: the process has an open invocation.
 	i := d.busy[e.Process.ID]
 	delete(d.busy, e.Process.ID)
-	op := &d.h.Ops[i]
-	op.End = e.Time
-	op.Outcome = string(e.Type)
-	op.CompleteLine = line
-	op.Node = e.Node
-	op.Error = e.Error
-	if v := rawValueText(e.Value); v != "nil" || e.F == history.FRead {
-		op.Value = v
+	r := d.h.ops.at(i)
+	r.end = e.Time
+	r.outcome = uint8(outcomeCode[string(e.Type)])
+	r.complLine = int32(line)
+	r.node = d.intern(e.Node)
+	if e.Error != "" {
+		r.errOff = d.h.text.putError(e.Error, d.scratch)
 	}
+	if len(e.Value) > 0 && string(e.Value) != "null" || e.F == history.FRead {
+		d.scratch = appendValueText(d.scratch[:0], e.Value, &d.compact)
+		if string(d.scratch) != d.h.text.at(r.valueOff, int(r.valueLen)) { // a write's ok often repeats its value
+			r.valueOff, r.valueLen = d.valueText(e.Value)
+		}
+	}
+}
+
+// intern interns a key or node name.
+func (d *historyDecoder) intern(s string) uint32 {
+	if i, ok := d.index[s]; ok {
+		return i
+	}
+	i := uint32(len(d.h.names))
+	d.index[s] = i
+	d.h.names = append(d.h.names, s)
+	return i
+}
+
+// fCode is the index of f in fNames (the reader accepts no other).
+func fCode(f string) uint8 {
+	for i, name := range fNames {
+		if name == f {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// valueText appends rawValueText(raw) to the text arena and places it.
+func (d *historyDecoder) valueText(raw []byte) (off uint32, n uint8) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return d.nilText, uint8(len("nil"))
+	}
+	d.scratch = appendValueText(d.scratch[:0], raw, &d.compact)
+	return d.h.text.put(d.scratch), uint8(len(d.scratch))
 }
 
 func (d *historyDecoder) nemesis(index, line int, raw history.RawEvent) {
@@ -243,9 +314,9 @@ func (d *historyDecoder) nemesis(index, line int, raw history.RawEvent) {
 // finish closes what the history left open at its end.
 func (d *historyDecoder) finish() {
 	d.h.Lines = d.read
-	for i := range d.h.Ops {
-		if d.h.Ops[i].End < 0 {
-			d.h.Ops[i].End = max(d.h.EndTime, d.h.Ops[i].Start)
+	for i := range d.h.ops.len() {
+		if r := d.h.ops.at(i); r.end < 0 {
+			r.end = max(d.h.EndTime, r.start)
 		}
 	}
 	for _, iv := range d.faults.Intervals() {
@@ -258,40 +329,50 @@ func (d *historyDecoder) finish() {
 	}
 }
 
-// rawValueText renders a raw JSON value briefly for people: strings
-// unquoted, null as nil, anything else as its compact JSON.
-func rawValueText(raw json.RawMessage) string {
+// appendValueText appends the text of a raw JSON value as people read it
+// to b: strings unquoted, null as nil, anything else as its compact JSON,
+// at most maxValueText runes. It allocates only for values with escapes or
+// spaces (scratch holds a compacted value).
+func appendValueText(b, raw []byte, scratch *bytes.Buffer) []byte {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
-		return "nil"
+		return append(b, "nil"...)
 	case raw[0] == '"':
+		if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 {
+			return appendShortened(b, inner, maxValueText)
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
-			return shorten(s, maxValueText)
+			return appendShortened(b, []byte(s), maxValueText)
+		}
+	case bytes.ContainsAny(raw, " \t\r\n"):
+		scratch.Reset()
+		if json.Compact(scratch, raw) == nil {
+			raw = scratch.Bytes()
 		}
 	}
-	return shorten(rawDetail(raw), maxValueText)
-}
-
-// rawDetail is a raw JSON value without insignificant space ("" for null).
-func rawDetail(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, raw) != nil {
-		return string(raw)
-	}
-	return buf.String()
+	return appendShortened(b, raw, maxValueText)
 }
 
 // shorten cuts s to at most n runes, marking the cut.
 func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	return string(appendShortened(nil, []byte(s), n))
+}
+
+// appendShortened appends s cut to at most n runes (the last one "…" when
+// cut) to b.
+func appendShortened(b, s []byte, n int) []byte {
+	if len(s) <= n || utf8.RuneCount(s) <= n {
+		return append(b, s...)
+	}
+	end := 0
+	for range n - 1 {
+		_, size := utf8.DecodeRune(s[end:])
+		end += size
+	}
+	return append(append(b, s[:end]...), "…"...)
 }

@@ -328,8 +328,8 @@ func availabilityCase(r *runData, class string) junitCase {
 	switch {
 	case len(missed) > 0:
 		c.Failure = &junitProblem{Type: "unavailable", Message: fmt.Sprintf("no operation succeeded after %s: %s", plural(len(missed), "heal", "heals"), strings.Join(missed, "; ")), Body: out.String()}
-	case len(r.History.Ops) > 0 && a.Ok == 0:
-		c.Failure = &junitProblem{Type: "unavailable", Message: fmt.Sprintf("none of %d operations succeeded", len(r.History.Ops)), Body: out.String()}
+	case r.History.Len() > 0 && a.Ok == 0:
+		c.Failure = &junitProblem{Type: "unavailable", Message: fmt.Sprintf("none of %d operations succeeded", r.History.Len()), Body: out.String()}
 	}
 	return c
 }

@@ -201,8 +201,8 @@ func latencyFigure(h *History, a Analysis, colors map[string]string) (Figure, er
 	var order []string
 	byName := map[string]*series{}
 	nOk, nOther := 0, 0
-	for i := range h.Ops {
-		if h.Ops[i].Succeeded() {
+	for i := range h.Len() {
+		if h.succeeded(i) {
 			nOk++
 		} else {
 			nOther++
@@ -210,8 +210,8 @@ func latencyFigure(h *History, a Analysis, colors map[string]string) (Figure, er
 	}
 	seenOk, seenOther, plotted := 0, 0, 0
 	minLat, maxLat := math.Inf(1), math.Inf(-1)
-	for i := range h.Ops {
-		op := &h.Ops[i]
+	for i := range h.Len() {
+		op := h.Op(i)
 		if op.Succeeded() {
 			seenOk++
 			if !evenPick(seenOk-1, nOk, maxLatencyOkPoints) {
@@ -262,8 +262,8 @@ func latencyFigure(h *History, a Analysis, colors map[string]string) (Figure, er
 		return Figure{}, err
 	}
 	caption := "Each dot is one operation: when it was invoked (x) and how long it took (y). Green succeeded, red failed, purple is unknown (timed out: info). Shaded bands are faults."
-	if plotted < len(h.Ops) {
-		caption += fmt.Sprintf(" Sampled: %d of %d operations drawn.", plotted, len(h.Ops))
+	if plotted < h.Len() {
+		caption += fmt.Sprintf(" Sampled: %d of %d operations drawn.", plotted, h.Len())
 	}
 	return Figure{ID: "plot-latency", Title: "Latency", SVG: svg, Caption: caption}, nil
 }

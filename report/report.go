@@ -194,8 +194,8 @@ func buildReportView(r *runData) *reportView {
 		// The JSON is escaped for <script> by json.Marshal.
 		v.Timeline = template.JS(tl)
 	}
-	if shown < len(h.Ops) {
-		v.TimelineNote = fmt.Sprintf("This history has %d operations; the timeline shows an even sample of %d, including every operation named by an anomaly and a larger share of the failed and unknown ones.", len(h.Ops), shown)
+	if shown < h.Len() {
+		v.TimelineNote = fmt.Sprintf("This history has %d operations; the timeline shows an even sample of %d, including every operation named by an anomaly and a larger share of the failed and unknown ones.", h.Len(), shown)
 	}
 	buildFigures(v, r, h, a, colors)
 	for _, p := range a.Phases {
@@ -232,7 +232,7 @@ func buildReportView(r *runData) *reportView {
 // summaryLines are the few sentences that tell the story of the run.
 func summaryLines(r *runData, h *History, a Analysis) []string {
 	var out []string
-	n := len(h.Ops)
+	n := h.Len()
 	if n > 0 {
 		out = append(out, fmt.Sprintf("%s by %s on %s over %s: %d ok (%s), %d failed (definitely not applied), %d unknown (timed out or cut off: may or may not have been applied).",
 			plural(n, "operation", "operations"), plural(a.Processes, "client process", "client processes"), plural(a.Keys, "key", "keys"),

@@ -151,8 +151,8 @@ func buildAnomalies(v *reportView, r *runData, h *History) map[int]bool {
 			}
 			seenOp[i] = true
 			flagged[i] = true
-			op := &h.Ops[i]
-			av.Ops = append(av.Ops, opRef{Anchor: opAnchor(op.ID), ID: op.ID, Label: opLabel(op)})
+			op := h.Op(i)
+			av.Ops = append(av.Ops, opRef{Anchor: opAnchor(op.ID), ID: op.ID, Label: opLabel(&op)})
 		}
 		if av.Explanation == "" {
 			av.Explanation = fallbackExplanation(an, av.Ops)
@@ -179,7 +179,8 @@ func buildAnomalies(v *reportView, r *runData, h *History) map[int]bool {
 		involved = involved[:maxInvolvedOps]
 	}
 	for _, i := range involved {
-		v.InvolvedOps = append(v.InvolvedOps, viewOp(&h.Ops[i]))
+		op := h.Op(i)
+		v.InvolvedOps = append(v.InvolvedOps, viewOp(&op))
 	}
 	return flagged
 }

@@ -85,7 +85,7 @@ func viewPhase(p Phase, colors map[string]string, timed bool) phaseView {
 }
 
 func buildFigures(v *reportView, r *runData, h *History, a Analysis, colors map[string]string) {
-	if len(h.Ops) == 0 && len(h.Faults) == 0 {
+	if h.Len() == 0 && len(h.Faults) == 0 {
 		return
 	}
 	add := func(f Figure, err error) {

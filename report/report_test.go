@@ -7,8 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteRunInvalidRunExplainsTheStaleRead(t *testing.T) {
@@ -208,10 +213,18 @@ func writeSyntheticRun(t testing.TB, dir string, n int) int {
 }
 
 // BenchmarkWriteRunMillion times WriteRun on a 1,000,000-operation history
-// (2 million lines) and reports the page size.
+// (2 million lines) and reports the page size, the CPU seconds and the peak
+// Go heap of WriteRun (live and unswept objects sampled every 2 ms after a
+// GC, as check's benchmarks measure the check):
+//
+//	go test ./report -run X -bench WriteRunMillion -benchtime 1x
 func BenchmarkWriteRunMillion(b *testing.B) {
 	dir := b.TempDir()
 	writeSyntheticRun(b, dir, 1000000)
+	runtime.GC()
+	debug.FreeOSMemory()
+	peak := samplePeakHeap()
+	before := cpuSeconds()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := WriteRun(dir); err != nil {
@@ -219,7 +232,65 @@ func BenchmarkWriteRunMillion(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(peak())/1e6, "peak-heap-MB")
 	if fi, err := os.Stat(filepath.Join(dir, "report.html")); err == nil {
 		b.ReportMetric(float64(fi.Size())/(1<<20), "MiB/page")
 	}
+}
+
+// BenchmarkWriteRunDir writes the report of the run directory FAULTLINE_RUN
+// names, e.g. one `checker check --report` made of the million-operation
+// history; run on its own under /usr/bin/time -v for the report's peak RSS:
+//
+//	checker gen-history --preset million --out /tmp/million.jsonl
+//	checker check --report /tmp/run1m /tmp/million.jsonl
+//	go test -c -o report.test ./report
+//	FAULTLINE_RUN=/tmp/run1m /usr/bin/time -v ./report.test -test.run X -test.bench WriteRunDir -test.benchtime 1x
+func BenchmarkWriteRunDir(b *testing.B) {
+	dir := os.Getenv("FAULTLINE_RUN")
+	if dir == "" {
+		b.Skip("FAULTLINE_RUN names no run directory")
+	}
+	peak := samplePeakHeap()
+	before := cpuSeconds()
+	for b.Loop() {
+		if err := WriteRun(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(peak())/1e6, "peak-heap-MB")
+}
+
+// samplePeakHeap samples the heap's objects every 2 ms until the returned
+// function is called, which gives the largest sample.
+func samplePeakHeap() func() uint64 {
+	stop := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var top uint64
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			top = max(top, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				peak <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return <-peak }
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

@@ -37,16 +37,17 @@ func ms(ns int64) float64 { return math.Round(float64(ns)/1e3) / 1e3 }
 
 // timelineJSON selects and encodes the operations of the timeline.
 func timelineJSON(h *History, start, end int64, flagged map[int]bool, colors map[string]string) ([]byte, int, error) {
-	keep := sampleOps(h.Ops, flagged, maxTimelineOps)
-	td := timelineData{Start: ms(start), End: ms(end), Colors: colors, Total: len(h.Ops), Shown: len(keep)}
+	keep := sampleOps(h.Len(), h.succeeded, flagged, maxTimelineOps)
+	td := timelineData{Start: ms(start), End: ms(end), Colors: colors, Total: h.Len(), Shown: len(keep)}
 	rowOf := map[int]int{}
 	fIdx := map[string]int{}
 	keyIdx := map[string]int{}
 	var procs []int
 	for _, i := range keep {
-		if _, ok := rowOf[h.Ops[i].Process]; !ok {
-			rowOf[h.Ops[i].Process] = 0
-			procs = append(procs, h.Ops[i].Process)
+		p := int(h.ops.at(i).process)
+		if _, ok := rowOf[p]; !ok {
+			rowOf[p] = 0
+			procs = append(procs, p)
 		}
 	}
 	sort.Ints(procs)
@@ -64,7 +65,7 @@ func timelineJSON(h *History, start, end int64, flagged map[int]bool, colors map
 	}
 	td.Ops = make([][]any, 0, len(keep))
 	for _, i := range keep {
-		op := &h.Ops[i]
+		op := h.Op(i)
 		flag := 0
 		if flagged[i] {
 			flag = 1
@@ -89,20 +90,20 @@ func timelineJSON(h *History, start, end int64, flagged map[int]bool, colors map
 // them when they fit, else every flagged one plus an even sample of the
 // others, giving failed and unknown operations up to half the budget since
 // they are the interesting ones.
-func sampleOps(ops []Op, flagged map[int]bool, budget int) []int {
-	if len(ops) <= budget {
-		out := make([]int, len(ops))
+func sampleOps(n int, succeeded func(int) bool, flagged map[int]bool, budget int) []int {
+	if n <= budget {
+		out := make([]int, n)
 		for i := range out {
 			out[i] = i
 		}
 		return out
 	}
 	nOk, nOther := 0, 0
-	for i := range ops {
+	for i := range n {
 		if flagged[i] {
 			continue
 		}
-		if ops[i].Succeeded() {
+		if succeeded(i) {
 			nOk++
 		} else {
 			nOther++
@@ -113,11 +114,11 @@ func sampleOps(ops []Op, flagged map[int]bool, budget int) []int {
 	okBudget := room - otherBudget
 	var out []int
 	seenOk, seenOther := 0, 0
-	for i := range ops {
+	for i := range n {
 		switch {
 		case flagged[i]:
 			out = append(out, i)
-		case ops[i].Succeeded():
+		case succeeded(i):
 			if evenPick(seenOk, nOk, okBudget) {
 				out = append(out, i)
 			}
