@@ -8,6 +8,7 @@ import (
 
 	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/sut/bugs"
+	"github.com/faultline/faultline/sut/system"
 )
 
 // Options are the settings of one sweep: every flag of `checker sweep`.
@@ -31,6 +32,15 @@ type Options struct {
 	Controls int `json:"controls"`
 	// Shard runs one deterministic slice of the campaigns (zero: all).
 	Shard Shard `json:"shard,omitzero"`
+	// System and its companions choose the system every campaign runs
+	// against, as `checker run`'s flags of the same names do. Planted bugs
+	// exist only in raftd: another system runs the controls only
+	// (ControlsOnly).
+	System             string `json:"system,omitempty"`
+	SystemBinary       string `json:"system_binary,omitempty"`
+	SystemImage        string `json:"system_image,omitempty"`
+	SystemArgs         string `json:"system_args,omitempty"`
+	SystemCapabilities string `json:"system_capabilities,omitempty"`
 
 	// Log receives the campaigns' log lines (nil = discard; each run keeps
 	// its own campaign.log in its run directory anyway).
@@ -102,8 +112,16 @@ func (o Options) ControlRuns() int {
 	return o.Controls
 }
 
+// ControlsOnly reports whether the sweep's system has no planted bugs (any
+// system but raftd): it then runs its controls and nothing else.
+func (o Options) ControlsOnly() bool {
+	return o.System != "" && o.System != system.NameRaftd
+}
+
 // SelectedBugs resolves Bugs ("all" or names, possibly comma-separated) to
-// catalogue entries in catalogue order, refusing unknown names.
+// catalogue entries in catalogue order, refusing unknown names. A sweep of
+// another system than raftd selects none ("all" of its bugs is nothing),
+// and refuses bugs named explicitly.
 func (o Options) SelectedBugs() ([]bugs.Bug, error) {
 	var names []string
 	for _, entry := range o.Bugs {
@@ -113,7 +131,13 @@ func (o Options) SelectedBugs() ([]bugs.Bug, error) {
 			}
 		}
 	}
-	if len(names) == 0 || (len(names) == 1 && names[0] == AllBugs) {
+	all := len(names) == 0 || (len(names) == 1 && names[0] == AllBugs)
+	switch {
+	case o.ControlsOnly() && all:
+		return nil, nil
+	case o.ControlsOnly():
+		return nil, fmt.Errorf("--bugs: planted bugs exist only in raftd, not in %s (a sweep of --system %s runs controls only)", o.System, o.System)
+	case all:
 		return append([]bugs.Bug(nil), bugs.Catalogue...), nil
 	}
 	want := map[string]bool{}
@@ -159,6 +183,9 @@ func (o Options) Validate() error {
 	plan, err := o.FullPlan()
 	if err != nil {
 		return err
+	}
+	if len(plan) == 0 && o.ControlsOnly() {
+		return fmt.Errorf("--controls: a sweep of --system %s runs controls only (planted bugs exist only in raftd), and --controls %d asks for none", o.System, o.Controls)
 	}
 	if len(plan) == 0 {
 		return fmt.Errorf("--bugs and --controls leave nothing to run")

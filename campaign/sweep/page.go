@@ -51,6 +51,7 @@ small{color:#555} code{background:#f3f4f6;padding:1px 4px}
 <h1>Faultline sweep</h1>
 <p>Started {{utc .StartedAt}}{{with .EndedAt}}, ended {{utc .}}{{else}} — <b>still running</b> ({{.Done}} of {{.Planned}} campaigns done; reload to update){{end}}.
 {{.Options.Seeds}} seed(s) per bug from seed {{.Options.Seed}}, {{.Options.Duration}} per campaign, {{.Options.Nodes}} nodes, runtime {{if .Runtime}}{{.Runtime}}{{else}}{{.Options.Runtime}}{{end}}.</p>
+{{if .Options.ControlsOnly}}<p>System <b>{{.Options.System}}</b>: controls only (planted bugs exist only in raftd).</p>{{end}}
 {{with .Command}}<p><small>command: <code>{{join . " "}}</code></small></p>{{end}}
 {{with .Shard}}<p>Shard <b>{{.}}</b> of the sweep: a bug it never detected is judged when the shards are merged (<code>checker merge</code>).</p>{{end}}
 {{with .Merged}}<p>Merged from {{len .}} shard sweep(s): {{range $i, $d := .}}{{if $i}}, {{end}}<code>{{$d}}</code>{{end}}.</p>{{end}}

@@ -1,7 +1,9 @@
 package sweep
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/sut/bugs"
@@ -78,6 +80,10 @@ func (o Options) FullPlan() ([]PlannedRun, error) {
 	}
 	for _, p := range plan {
 		if err := p.Options.Validate(); err != nil {
+			var fe *campaign.FieldError
+			if errors.As(err, &fe) && strings.HasPrefix(fe.Field, "system") {
+				return nil, err // the sweep's own flag, named as `checker run` names it
+			}
 			what := "control campaign"
 			if p.Bug != "" {
 				what = fmt.Sprintf("campaign of bug %s (its exposure in campaign/sweep/exposures.go)", p.Bug)
@@ -101,6 +107,10 @@ func (o Options) base(i int) campaign.Options {
 	c.Seed = o.Seed + int64(i)
 	c.Bugs = []string{}
 	c.Log = o.Log
+	if o.System != "" {
+		c.System = o.System
+	}
+	c.SystemBinary, c.SystemImage, c.SystemArgs, c.SystemCapabilities = o.SystemBinary, o.SystemImage, o.SystemArgs, o.SystemCapabilities
 	return c
 }
 
@@ -150,6 +160,8 @@ func (o Options) baselineCampaign(b bugs.Bug, i int) campaign.Options {
 	return c
 }
 
+// controlCampaign: no bug, every fault the system supports ("all" is
+// narrowed to them by campaign.Options).
 func (o Options) controlCampaign(i int) campaign.Options {
 	c := o.base(i)
 	c.Nemesis = "all"

@@ -24,6 +24,11 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{"too few nodes", func(o *Options) { o.Nodes = 2 }, "--nodes"},
 		{"negative duration", func(o *Options) { o.Duration = -time.Second }, "--duration"},
 		{"too many controls", func(o *Options) { o.Controls = MaxSeeds + 1 }, "--controls"},
+		{"unknown system", func(o *Options) { o.System = "zookeeper" }, "--system must be one of"},
+		{"bug of another system", func(o *Options) { o.System, o.Bugs = "etcd", []string{"no-dedup"} }, "--bugs: planted bugs exist only in raftd"},
+		{"no controls of another system", func(o *Options) { o.System, o.Controls = "etcd", -1 }, "--controls"},
+		{"http without its binary", func(o *Options) { o.System = "http" }, "--system"},
+		{"etcd with an http template", func(o *Options) { o.System, o.SystemArgs = "etcd", "--listen {listen}" }, "--system-args"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,5 +195,37 @@ func TestPlanAppliesExposureNodes(t *testing.T) {
 		if p.Options.Nodes != want {
 			t.Errorf("%s %s: %d nodes, want %d", p.Role, p.Bug, p.Options.Nodes, want)
 		}
+	}
+}
+
+// A sweep of etcd runs the controls only, against etcd, under every fault
+// etcd supports (clock and slow faults are left out by "all").
+func TestPlanOfAnotherSystemIsControlsOnly(t *testing.T) {
+	o := DefaultOptions()
+	o.System, o.Seeds, o.Controls = "etcd", 2, 3
+	if !o.ControlsOnly() || DefaultOptions().ControlsOnly() {
+		t.Fatal("ControlsOnly: want true for etcd only")
+	}
+	plan, err := o.FullPlan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 3 {
+		t.Fatalf("plan has %d campaigns, want the 3 controls", len(plan))
+	}
+	for _, p := range plan {
+		if p.Role != RoleControl || p.Options.System != "etcd" || len(p.Options.Bugs) != 0 {
+			t.Errorf("planned %s of system %q with bugs %v; want etcd controls", p.Role, p.Options.System, p.Options.Bugs)
+		}
+		if err := p.Options.Validate(); err != nil {
+			t.Errorf("control %d: %v", p.Index, err)
+		}
+	}
+	var table strings.Builder
+	if err := WriteTable(&table, newMatrix(o, plan)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "system etcd: controls only") {
+		t.Errorf("the table does not say the sweep ran controls only:\n%s", table.String())
 	}
 }

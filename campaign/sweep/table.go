@@ -52,6 +52,9 @@ func WriteTable(w io.Writer, m *Matrix) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if m.Options.ControlsOnly() {
+		fmt.Fprintf(w, "\nsystem %s: controls only (planted bugs exist only in raftd)\n", m.Options.System)
+	}
 	fmt.Fprintf(w, "\nseeds: %s detected (controls: valid), %s not, %s unknown or no verdict; times are medians over the runs that found an anomaly\n",
 		markDetected, markMissed, markNoVerdict)
 	for _, f := range m.Failures {

@@ -21,11 +21,16 @@ func sweepFlags(o *sweep.Options) *flag.FlagSet {
 	fs.StringVar(&o.Runtime, "runtime", o.Runtime, "where nodes run: `auto` (docker when an engine answers, else process), docker or process")
 	fs.Var(&stringList{list: &o.Bugs}, "bugs", "planted bugs to sweep: `all`, or a comma list of names (see `checker bugs`)")
 	fs.StringVar(&o.Store, "store", o.Store, "store `directory`: runs go in the usual layout, the matrix in store/sweeps/<timestamp>/")
-	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of raftd nodes of every campaign")
+	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of nodes of every campaign")
 	fs.IntVar(&o.Controls, "controls", o.Controls, "control campaigns (no bug, all faults); 0 = as many as --seeds, -1 = none")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "client workers of every campaign")
 	fs.IntVar(&o.Keys, "keys", o.Keys, "keys of every campaign, unless a bug's exposure sets its own")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "fault hold and quiet time of every campaign, unless a bug's exposure sets its own")
+	fs.StringVar(&o.System, "system", o.System, "system every campaign runs against: `raftd`, etcd or http (as `checker run --system`); planted bugs exist only in raftd, so another system runs the controls only")
+	fs.StringVar(&o.SystemBinary, "system-binary", o.SystemBinary, "node `binary` instead of a build (as `checker run --system-binary`)")
+	fs.StringVar(&o.SystemImage, "system-image", o.SystemImage, "node container `image` (as `checker run --system-image`)")
+	fs.StringVar(&o.SystemArgs, "system-args", o.SystemArgs, "node command-line `template` of --system http (as `checker run --system-args`)")
+	fs.StringVar(&o.SystemCapabilities, "system-capabilities", o.SystemCapabilities, "optional endpoints --system http implements, a comma `list` (as `checker run --system-capabilities`)")
 	fs.Func("shard", "run only slice `i/N` of the campaigns (deterministic; shards 1/N..N/N together are the whole sweep; put them together with `checker merge`)", func(v string) (err error) {
 		o.Shard, err = sweep.ParseShard(v)
 		return err
@@ -67,6 +72,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	o.Log = newLogger(ctx, stderr, slog.LevelWarn)
 	plan, _ := o.Plan() // validated above
+	if o.ControlsOnly() {
+		fmt.Fprintf(stderr, "sweep: system %s has no planted bugs (they exist only in raftd): running its controls only\n", o.System)
+	}
 	fmt.Fprintf(stderr, "sweep: %d campaigns of %s each (about %s with start-up and checking)\n",
 		len(plan), o.Duration, estimate(len(plan), o.Duration).Round(time.Minute))
 

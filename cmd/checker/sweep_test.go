@@ -10,7 +10,7 @@ func TestSweepUsageListsItsFlags(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Usage: checker sweep") {
 		t.Fatalf("sweep -h: exit %d\n%s", code, out)
 	}
-	for _, flag := range []string{"--seeds", "--seed", "--duration", "--runtime", "--bugs", "--store", "--nodes", "--controls"} {
+	for _, flag := range []string{"--seeds", "--seed", "--duration", "--runtime", "--bugs", "--store", "--nodes", "--controls", "--system", "--system-binary", "--system-args"} {
 		if !strings.Contains(out, "  "+flag+" ") && !strings.Contains(out, "  "+flag+"\n") {
 			t.Errorf("sweep usage lacks %s", flag)
 		}
@@ -32,6 +32,8 @@ func TestSweepRefusesBadFlagsNamingThem(t *testing.T) {
 		{[]string{"--nodes", "2"}, "--nodes"},
 		{[]string{"--duration", "soon"}, "-duration"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--system", "zookeeper"}, "--system must be one of"},
+		{[]string{"--system", "etcd", "--bugs", "no-dedup"}, "planted bugs exist only in raftd"},
 	} {
 		code, _, errOut := runCLI(t, append([]string{"sweep", "--store", store}, c.args...)...)
 		if code != exitCannotGo || !strings.Contains(errOut, c.want) {
