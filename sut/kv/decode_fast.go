@@ -200,3 +200,17 @@ func scanNumber(b []byte, i int) int {
 	}
 	return i
 }
+
+// ReadScalar reads the JSON scalar at the start of b as encoding/json with
+// UseNumber would decode it: a number (json.Number), a string without
+// escapes or control characters, true, false or null. It returns the bytes
+// after it; ok is false for anything else (a list, an object, an escape),
+// which the caller must then decode with encoding/json. b must be valid
+// UTF-8. raftd's HTTP handlers use it for the common {"value":v} body.
+func ReadScalar(b []byte) (v any, rest []byte, ok bool) {
+	d := fastDecoder{b: b}
+	if v, ok = d.scalar(); !ok {
+		return nil, b, false
+	}
+	return v, b[d.i:], true
+}

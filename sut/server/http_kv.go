@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -52,7 +53,16 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, cmd kv.Command, r
 // valueBody reads a {"value": v} body; on a bad one it has answered 400
 // naming the field.
 func valueBody(w http.ResponseWriter, r *http.Request) (any, bool) {
-	fields, err := bodyFields(w, r)
+	b, err := readBody(w, r)
+	if err == nil {
+		if v, ok := plainValueBody(b); ok {
+			return v, true
+		}
+	}
+	var fields map[string]json.RawMessage
+	if err == nil {
+		fields, err = bodyFieldsOf(b)
+	}
 	if err == nil {
 		err = knownFields(fields, "value")
 	}
@@ -67,6 +77,9 @@ func valueBody(w http.ResponseWriter, r *http.Request) (any, bool) {
 	return value, true
 }
 
+// okBody is the answer to a put, encoded once: {"ok":true}.
+var okBody = json.RawMessage(`{"ok":true}`)
+
 func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 	key, ok := pathKey(w, r)
 	if !ok {
@@ -77,7 +90,7 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.write(w, r, kv.Command{Op: kv.OpPut, Key: key, Value: value},
-		func(kv.Result) any { return map[string]bool{"ok": true} })
+		func(kv.Result) any { return okBody })
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/faultline/faultline/sut/kv"
 	"github.com/faultline/faultline/sut/raft"
@@ -102,13 +103,20 @@ type apiError struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if raw, ok := v.(json.RawMessage); ok {
+		b = append(raw[:len(raw):len(raw)], '\n') // a fixed answer, encoded once
+	} else {
+		b, err = json.Marshal(v)
+		b = append(b, '\n')
+	}
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding the answer failed"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding the answer failed"}`+"\n")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
@@ -150,10 +158,24 @@ func (s *Server) requestContext(r *http.Request) (context.Context, context.Cance
 // bodyFields decodes a JSON object body into its raw fields, naming the
 // problem when it is not one.
 func bodyFields(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	b, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return bodyFieldsOf(b)
+}
+
+// readBody reads a request body of at most maxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		return nil, fmt.Errorf("body: %v", err)
 	}
+	return b, nil
+}
+
+// bodyFieldsOf is bodyFields of a body already read.
+func bodyFieldsOf(b []byte) (map[string]json.RawMessage, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("body: empty, want a JSON object")
 	}
@@ -168,6 +190,22 @@ func bodyFields(w http.ResponseWriter, r *http.Request) (map[string]json.RawMess
 		return nil, err
 	}
 	return fields, nil
+}
+
+// plainValueBody reads the body a client sends to put or append a number
+// or a plain string, {"value":v} with no white space and no escapes, without
+// encoding/json: on the leader this parse is part of every write. ok is
+// false for any other body, which bodyFieldsOf then reads and judges.
+func plainValueBody(b []byte) (any, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"value":`))
+	if !ok || !utf8.Valid(b) {
+		return nil, false
+	}
+	v, rest, ok := kv.ReadScalar(rest)
+	if !ok || (string(rest) != "}" && string(rest) != "}\n") {
+		return nil, false
+	}
+	return v, true
 }
 
 // jsonValue decodes a required field as a JSON value with numbers kept as
