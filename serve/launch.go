@@ -36,7 +36,7 @@ func kindNames() []string {
 // launchFields are the campaign options a person may set from the form or
 // the API (their names in campaign.json's "options"), in form order. The
 // others keep the defaults of `checker run`; the store is the server's.
-var launchFields = []string{"name", "system", "runtime", "nodes", "duration", "workload", "concurrency", "rate", "keys",
+var launchFields = []string{"name", "system", "system_binary", "system_image", "system_args", "system_capabilities", "runtime", "nodes", "duration", "workload", "concurrency", "rate", "keys",
 	"nemesis", "interval", "seed", "read", "read_mode", "bugs"}
 
 func fieldErr(field, format string, args ...any) *campaign.FieldError {
@@ -82,6 +82,14 @@ func parseLaunchForm(form url.Values, storeDir string) (campaign.Options, error)
 	}
 	setString(&o.Name, "name")
 	setString(&o.System, "system")
+	setString(&o.SystemBinary, "system_binary")
+	setString(&o.SystemImage, "system_image")
+	// The template keeps its spacing: it is split into words only when a
+	// node starts, as `checker run --system-args` is.
+	if v := form.Get("system_args"); strings.TrimSpace(v) != "" {
+		o.SystemArgs = v
+	}
+	o.SystemCapabilities = strings.Join(listValues(form["system_capabilities"]), ",")
 	setString(&o.Runtime, "runtime")
 	setString(&o.Workload, "workload")
 	setString(&o.Nemesis, "nemesis")
@@ -114,19 +122,26 @@ func parseLaunchForm(form url.Values, storeDir string) (campaign.Options, error)
 			return o, fieldErr("seed", "want an integer, got %q", s)
 		}
 	}
-	o.Bugs = []string{}
-	for _, v := range form["bugs"] {
-		for _, b := range strings.Split(v, ",") {
-			if b = strings.TrimSpace(b); b != "" {
-				o.Bugs = append(o.Bugs, b)
-			}
-		}
-	}
+	o.Bugs = listValues(form["bugs"])
 	sort.Strings(o.Bugs)
 	if err := o.Validate(); err != nil {
 		return o, err
 	}
 	return o.Normalized(), nil
+}
+
+// listValues reads a field that holds a list: checkboxes of one name, or
+// comma-separated values, or both; empty entries are dropped.
+func listValues(vals []string) []string {
+	out := []string{}
+	for _, v := range vals {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 func oneOf(s string, list []string) bool {
@@ -166,8 +181,9 @@ func formDuration(field, s string, dst *time.Duration) error {
 const maxLaunchBody = 64 << 10
 
 // parseLaunchJSON reads an API request. Durations are Go duration strings
-// ("30s") or integer nanoseconds, as in campaign.json; bugs is a list of
-// names or one comma-separated string. Unknown fields are refused.
+// ("30s") or integer nanoseconds, as in campaign.json; bugs and
+// system_capabilities are lists of names or one comma-separated string.
+// Unknown fields are refused.
 func parseLaunchJSON(body io.Reader, storeDir string) (campaign.Options, error) {
 	form, err := launchJSONForm(body)
 	if err != nil {
@@ -225,7 +241,7 @@ func launchJSONForm(body io.Reader) (url.Values, error) {
 				continue
 			}
 			form.Set(name, n.String())
-		case name == "bugs" && json.Unmarshal(v, &list) == nil:
+		case (name == "bugs" || name == "system_capabilities") && json.Unmarshal(v, &list) == nil:
 			form[name] = list
 		default:
 			return nil, fieldErr(name, "has the wrong JSON type: %s", shorten(string(v), 40))

@@ -403,9 +403,22 @@ func launchFormData(vals url.Values, errMsg, field string) map[string]any {
 	for _, name := range launchFields {
 		v[name] = vals.Get(name)
 	}
+	declared := system.Capabilities{}
+	for _, c := range listValues(vals["system_capabilities"]) {
+		declared = append(declared, system.Capability(c))
+	}
+	type capOption struct {
+		Name    string
+		Checked bool
+	}
+	var caps []capOption
+	for _, c := range system.AllCapabilities {
+		caps = append(caps, capOption{Name: string(c), Checked: declared.Has(c)})
+	}
 	return map[string]any{
-		"Title": "Launch a campaign", "V": v, "Error": errMsg, "Field": field, "Bugs": opts,
-		"Systems": system.Names, "Runtimes": runtimes, "Workloads": workloads, "ReadModes": readModes, "NemesisKinds": nemesisKinds,
+		"Title": "Launch a campaign", "V": v, "Error": errMsg, "Field": field, "Bugs": opts, "Capabilities": caps,
+		"Placeholders": strings.Join(system.Placeholders, " "),
+		"Systems":      system.Names, "Runtimes": runtimes, "Workloads": workloads, "ReadModes": readModes, "NemesisKinds": nemesisKinds,
 		"MinNodes": campaign.MinNodes, "MaxNodes": campaign.MaxNodes, "MaxConcurrency": campaign.MaxConcurrency,
 		"MaxKeys": campaign.MaxKeys,
 	}
