@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -297,7 +298,37 @@ func (o Options) faultSelection(sys system.System) (nemesis.Selection, error) {
 	if err != nil {
 		return sel, err
 	}
-	return sel.ForSystem(sys.Name(), sys.Capabilities())
+	if sel, err = sel.ForSystem(sys.Name(), sys.Capabilities()); err != nil {
+		return sel, err
+	}
+	return o.processPartitions(sys, sel)
+}
+
+// processPartitions: the process runtime tells a peer message's sender by
+// its source IP, so it cannot partition a system whose nodes dial from
+// 127.0.0.1 (etcd; system.DialsPeersFromListenIP). Under --runtime process
+// "all" leaves partitions out for such a system, and partitions named
+// explicitly are refused, pointing to Docker, where each node has its own
+// network namespace. (--runtime auto picks the runtime only when the
+// campaign starts; the runtime then refuses each partition.)
+func (o Options) processPartitions(sys system.System, sel nemesis.Selection) (nemesis.Selection, error) {
+	if o.Runtime != "process" || system.DialsPeersFromListenIP(sys) {
+		return sel, nil
+	}
+	partitions := slices.Contains(sel.Kinds, nemesis.Partition)
+	for _, c := range sel.Composites {
+		for _, p := range c {
+			partitions = partitions || p.Kind == nemesis.Partition
+		}
+	}
+	switch {
+	case !partitions:
+		return sel, nil
+	case sel.All:
+		sel.Kinds = slices.DeleteFunc(slices.Clone(sel.Kinds), func(k nemesis.Kind) bool { return k == nemesis.Partition })
+		return sel, nil
+	}
+	return sel, fmt.Errorf("partition of %s needs --runtime docker: %s dials its peers from 127.0.0.1, so the process runtime cannot tell their senders apart", sys.Name(), sys.Name())
 }
 
 // ReproduceArgs is the `checker run` command line (program name excluded)

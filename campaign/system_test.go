@@ -71,3 +71,35 @@ func TestSystemOptionsAreChecked(t *testing.T) {
 		t.Errorf("etcd with serializable reads: %v", err)
 	}
 }
+
+// Under the process runtime etcd cannot be partitioned (it dials its peers
+// from 127.0.0.1): partitions named are refused before anything starts,
+// pointing to Docker, and "all" leaves them out; Docker keeps them.
+func TestEtcdPartitionsNeedDocker(t *testing.T) {
+	o := DefaultOptions()
+	o.System, o.Runtime, o.Nemesis = "etcd", "process", "kill,partition"
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--runtime docker") || !strings.Contains(err.Error(), "--nemesis") {
+		t.Fatalf("Validate() = %v, want partitions of etcd refused under --runtime process", err)
+	}
+	o.Nemesis = "kill+partition:isolate-leader"
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--runtime docker") {
+		t.Fatalf("Validate() of a composite = %v, want the partition refused", err)
+	}
+	o.Nemesis = "all"
+	sys, err := o.SystemUnderTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := o.faultSelection(sys)
+	if err != nil || slices.Contains(sel.Kinds, nemesis.Partition) || !slices.Contains(sel.Kinds, nemesis.Kill) {
+		t.Fatalf("all on etcd under process = %v, %v; want kill and no partition", sel.Kinds, err)
+	}
+	o.Runtime, o.Nemesis = "docker", "partition"
+	if err := o.Validate(); err != nil {
+		t.Fatalf("partitions of etcd under docker: %v", err)
+	}
+	o.System, o.Runtime = "raftd", "process"
+	if err := o.Validate(); err != nil {
+		t.Fatalf("partitions of raftd under process: %v", err)
+	}
+}
