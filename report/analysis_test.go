@@ -63,13 +63,13 @@ func TestAnalysisOfTheFixture(t *testing.T) {
 }
 
 func TestRecoveryNeverReachedIsReported(t *testing.T) {
-	h, err := decodeHistory(strings.NewReader(`{"time":1,"process":"nemesis","type":"info","f":"pause-start","value":null}
+	h, err := decodeText(`{"time":1,"process":"nemesis","type":"info","f":"pause-start","value":null}
 {"time":2,"process":0,"type":"invoke","f":"read","key":"a","value":null}
 {"time":3,"process":0,"type":"ok","f":"read","key":"a","value":null}
 {"time":5,"process":"nemesis","type":"info","f":"pause-end","value":null}
 {"time":6,"process":0,"type":"invoke","f":"read","key":"a","value":null}
 {"time":9,"process":0,"type":"fail","f":"read","key":"a","value":null}
-`), "h")
+`, "h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRecoveryNeverReachedIsReported(t *testing.T) {
 }
 
 func TestHistoryProblemsNameTheLine(t *testing.T) {
-	h, err := decodeHistory(strings.NewReader(`{"time":1,"process":0,"type":"ok","f":"read","key":"a","value":1}
+	h, err := decodeText(`{"time":1,"process":0,"type":"ok","f":"read","key":"a","value":1}
 {"time":2,"process":1,"type":"invoke","f":"write","key":"a","value":"x"}
 {"time":3,"process":1,"type":"invoke","f":"write","key":"a","value":"y"}
 {"time":4,"process":-2,"type":"invoke","f":"write","key":"a","value":1}
@@ -92,7 +92,7 @@ func TestHistoryProblemsNameTheLine(t *testing.T) {
 not json
 {"time":6,"process":"nemesis","type":"info","f":"kill-end","value":null}
 {"time":7,"process":1,"type":"ok","f":"write","key":"a","value":"x","node":"n1"}
-{"time":8,"process":3,"type":"invoke","f":"read","key":"a","val`), "history.jsonl")
+{"time":8,"process":3,"type":"invoke","f":"read","key":"a","val`, "history.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,11 +120,11 @@ not json
 }
 
 func TestPendingOpsAndOpenFaultsRunToTheEnd(t *testing.T) {
-	h, err := decodeHistory(strings.NewReader(`{"time":10,"process":"nemesis","type":"info","f":"partition-start","value":{"groups":[["n1"],["n2","n3"]]}}
+	h, err := decodeText(`{"time":10,"process":"nemesis","type":"info","f":"partition-start","value":{"groups":[["n1"],["n2","n3"]]}}
 {"time":20,"process":4,"type":"invoke","f":"append","key":"k","value":7}
 {"time":90,"process":5,"type":"invoke","f":"read","key":"k","value":null}
 {"time":95,"process":5,"type":"ok","f":"read","key":"k","value":[1,2,7]}
-`), "h")
+`, "h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,10 +287,10 @@ func TestLinesLongerThanTheReadBufferAreRead(t *testing.T) {
 		elems[i] = fmt.Sprint(i)
 	}
 	list := "[" + strings.Join(elems, ",") + "]" // ~170 KB on one line
-	h, err := decodeHistory(strings.NewReader(`{"time":1,"process":0,"type":"invoke","f":"read","key":"s","value":null}
+	h, err := decodeText(`{"time":1,"process":0,"type":"invoke","f":"read","key":"s","value":null}
 {"time":2,"process":0,"type":"ok","f":"read","key":"s","value":`+list+`}
 {"time":3,"process":0,"type":"invoke","f":"add","key":"s","value":30000}
-`), "h")
+`, "h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,12 +305,12 @@ func TestLinesLongerThanTheReadBufferAreRead(t *testing.T) {
 // the error whole.
 func TestHistoryKeepsTexts(t *testing.T) {
 	long := strings.Repeat("é", 2*maxValueText)
-	h, err := decodeHistory(strings.NewReader(`{"time":1,"process":0,"type":"invoke","f":"write","key":"k","value":"`+long+`"}
+	h, err := decodeText(`{"time":1,"process":0,"type":"invoke","f":"write","key":"k","value":"`+long+`"}
 {"time":2,"process":1,"type":"invoke","f":"append","key":"l","value":[1, 2]}
 {"time":3,"process":0,"type":"info","f":"write","key":"k","value":null,"error":"Post \"http://n1/kv/k\": context deadline exceeded","node":"n2"}
 {"time":4,"process":1,"type":"ok","f":"append","key":"l","value":[1, 2],"node":"n3"}
 {"time":5,"process":2,"type":"invoke","f":"write","key":"k","value":"a\"b\u00e9"}
-`), "history.jsonl")
+`, "history.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +51,18 @@ func readFile(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// decodeText is decodeHistory of text named name, with the details of every operation
+// fetched.
+func decodeText(text, name string) (*History, error) {
+	h, err := decodeHistory(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil }, name)
+	if err != nil {
+		return h, err
+	}
+	all := map[int]bool{}
+	for i := range h.Len() {
+		all[i] = true
+	}
+	return h, h.fetchDetails(all)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -66,14 +67,20 @@ type Fault struct {
 func (f *Fault) Duration() int64 { return f.End - f.Start }
 
 // History is what the report needs from history.jsonl. Its operations are
-// kept compact (48 bytes each, names interned, the shortened value and the
-// error text in one arena), so that a million-operation history takes some
-// 50 MB rather than the 300 MB of one Op with its own strings each; Op(i)
-// gives one back whole.
+// kept compact (32 bytes each, keys interned), so that a million-operation
+// history takes some 32 MB rather than the 300 MB of one Op with its own
+// strings each. The texts people read (value, node, error) are fetched by a
+// second read of the file for the few operations the page shows
+// (fetchDetails); Op(i) gives an operation back whole.
 type History struct {
 	ops   opRecs
-	names []string // keys and nodes, interned; names[0] is ""
-	text  texts    // the values' and errors' texts
+	names []string // keys, interned; names[0] is ""
+	// farCompletions are the completion lines too far from their
+	// invocation for opRec.complDelta, by operation.
+	farCompletions map[int]int
+	details        map[int]opDetails // by operation: what fetchDetails read
+	open           func() (io.ReadCloser, error)
+	name           string
 	// Faults are the nemesis intervals.
 	Faults []Fault
 	// Lines is the number of lines read; EndTime the largest event time.
@@ -84,18 +91,23 @@ type History struct {
 	Problems []string
 }
 
-// opRec is an Op as History keeps it.
+// opRec is an Op as History keeps it, without its texts.
 type opRec struct {
-	start, end            int64
-	process               int32
-	invokeLine, complLine int32  // complLine is -1 when pending
-	key, node             uint32 // indexes into History.names; node 0 for none
-	valueOff              uint32 // offset of the value's text in History.text
-	errOff                uint32 // offset of the error's length and text; 0 for none
-	valueLen              uint8
-	f                     uint8 // index into fNames
-	outcome               uint8 // index into outcomes, which agrees with outcomeCode
+	start, end int64
+	process    int32
+	key        uint32 // index into History.names
+	invokeLine int32
+	// complDelta is the completion's line minus the invocation's: 0 when
+	// pending, farCompletion when History.farCompletions holds the line.
+	complDelta uint16
+	f          uint8 // index into fNames
+	outcome    uint8 // index into outcomes, which agrees with outcomeCode
 }
+
+const farCompletion = math.MaxUint16
+
+// opDetails are the texts of an operation.
+type opDetails struct{ value, node, err string }
 
 // fNames and outcomes are the values opRec codes.
 var (
@@ -106,14 +118,86 @@ var (
 // Len is the number of operations.
 func (h *History) Len() int { return h.ops.len() }
 
-// Op is the i-th operation, in invocation order. Its Value and Error share
-// the History's text (they are never written again): taking an Op
-// allocates nothing, so the analyses may walk a million of them.
+// Op is the i-th operation, in invocation order. Its Value, Node and Error
+// are empty unless fetchDetails read them.
 func (h *History) Op(i int) Op {
 	r := h.ops.at(i)
-	return Op{ID: i, Process: int(r.process), F: fNames[r.f], Key: h.names[r.key], Start: r.start, End: r.end,
-		Outcome: outcomes[r.outcome], Value: h.text.at(r.valueOff, int(r.valueLen)), Node: h.names[r.node],
-		Error: h.text.errorAt(r.errOff), InvokeLine: int(r.invokeLine), CompleteLine: int(r.complLine)}
+	op := Op{ID: i, Process: int(r.process), F: fNames[r.f], Key: h.names[r.key], Start: r.start, End: r.end,
+		Outcome: outcomes[r.outcome], InvokeLine: int(r.invokeLine), CompleteLine: h.completeLine(i, r)}
+	if len(h.details) > 0 {
+		d := h.details[i]
+		op.Value, op.Node, op.Error = d.value, d.node, d.err
+	}
+	return op
+}
+
+// completeLine is the 0-based line of op i's completion, -1 when pending.
+func (h *History) completeLine(i int, r *opRec) int {
+	switch r.complDelta {
+	case 0:
+		return -1
+	case farCompletion:
+		return h.farCompletions[i]
+	}
+	return int(r.invokeLine) + int(r.complDelta)
+}
+
+// fetchDetails reads the history again for the value, node and error of
+// the operations in want (by index).
+func (h *History) fetchDetails(want map[int]bool) error {
+	if len(want) == 0 || h.open == nil {
+		return nil
+	}
+	rc, err := h.open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h.details = make(map[int]opDetails, len(want))
+	busy := map[int]int{} // process -> its wanted op in flight
+	var compact bytes.Buffer
+	var text []byte
+	hr := history.NewReader(rc, h.name, history.Strict)
+	n := 0
+	for {
+		e, err := hr.NextRaw()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if pe := (*history.ParseError)(nil); errors.As(err, &pe) {
+			if pe.Truncated {
+				return nil
+			}
+			continue // skipped as the first read skipped it
+		}
+		if err != nil {
+			return err
+		}
+		if e.Process.Nemesis {
+			continue
+		}
+		if e.Type == history.Invoke {
+			if want[n] {
+				busy[e.Process.ID] = n
+				text = appendValueText(text[:0], e.Value, &compact)
+				h.details[n] = opDetails{value: string(text)}
+			}
+			n++
+			continue
+		}
+		i, ok := busy[e.Process.ID]
+		if !ok {
+			continue
+		}
+		delete(busy, e.Process.ID)
+		d := h.details[i]
+		d.node, d.err = e.Node, e.Error
+		if len(e.Value) > 0 && string(e.Value) != "null" || e.F == history.FRead {
+			text = appendValueText(text[:0], e.Value, &compact)
+			d.value = string(text)
+		}
+		h.details[i] = d
+	}
 }
 
 // succeeded is Op(i).Succeeded() without building the Op.
@@ -137,7 +221,7 @@ func (h *History) opsAtLines(lines []int) map[int]int {
 		if l := int(r.invokeLine); want[l] {
 			out[l] = i
 		}
-		if c := int(r.complLine); c >= 0 && want[c] {
+		if c := h.completeLine(i, r); c >= 0 && want[c] {
 			out[c] = i
 		}
 	}
@@ -150,12 +234,7 @@ const maxProblems = 20
 // readHistory reads a history file tolerantly: bad lines are skipped and
 // named in Problems, never fatal. Only a file that cannot be opened is an error.
 func readHistory(fsys fs.FS, name string) (*History, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return decodeHistory(f, name)
+	return decodeHistory(func() (io.ReadCloser, error) { return fsys.Open(name) }, name)
 }
 
 // historyDecoder pairs invocations with completions while streaming events
@@ -164,10 +243,7 @@ type historyDecoder struct {
 	name    string
 	h       *History
 	busy    map[int]int       // process -> index of its open op in h.ops
-	index   map[string]uint32 // interned names -> index into h.names
-	compact bytes.Buffer      // scratch for compacting values
-	scratch []byte            // scratch for a value's or an error's text
-	nilText uint32            // where "nil", the text of every null value, is
+	index   map[string]uint32 // interned keys -> index into h.names
 	started map[string]int    // fault kind -> starts not yet ended (to name lonely ends)
 	faults  history.Faults
 	lines   map[int]int // 0-based line of each nemesis event, by event index
@@ -175,20 +251,24 @@ type historyDecoder struct {
 	dropped int
 }
 
-// decodeHistory reads a history with history's one reader, in Strict mode:
-// a line the reader refuses is named in Problems and skipped, and reading
-// goes on (a cut last line is one of them). Only a failing read of r is an
-// error.
-func decodeHistory(r io.Reader, name string) (*History, error) {
+// decodeHistory reads the history open opens with history's one reader, in
+// Strict mode: a line the reader refuses is named in Problems and skipped,
+// and reading goes on (a cut last line is one of them). Only a failing read
+// is an error. fetchDetails opens it again.
+func decodeHistory(open func() (io.ReadCloser, error), name string) (*History, error) {
+	r, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	d := &historyDecoder{
 		name:    name,
-		h:       &History{names: []string{""}, text: newTexts()},
+		h:       &History{names: []string{""}, farCompletions: map[int]int{}, open: open, name: name},
 		index:   map[string]uint32{"": 0},
 		busy:    map[int]int{},
 		started: map[string]int{},
 		lines:   map[int]int{},
 	}
-	d.nilText = d.h.text.put([]byte("nil"))
 	hr := history.NewReader(r, name, history.Strict)
 	var pe *history.ParseError
 	for {
@@ -235,9 +315,8 @@ func (d *historyDecoder) event(index, line int, e history.RawEvent) {
 	}
 	d.faults.Add(index, history.Event{Time: e.Time, Process: e.Process}) // client events move the end only
 	if e.Type == history.Invoke {
-		r := opRec{start: e.Time, end: -1, process: int32(e.Process.ID), invokeLine: int32(line), complLine: -1,
+		r := opRec{start: e.Time, end: -1, process: int32(e.Process.ID), invokeLine: int32(line),
 			key: d.intern(e.Key), f: fCode(e.F), outcome: 3}
-		r.valueOff, r.valueLen = d.valueText(e.Value)
 		d.busy[e.Process.ID] = d.h.ops.add(r)
 		return
 	}
@@ -247,20 +326,15 @@ func (d *historyDecoder) event(index, line int, e history.RawEvent) {
 	r := d.h.ops.at(i)
 	r.end = e.Time
 	r.outcome = uint8(outcomeCode[string(e.Type)])
-	r.complLine = int32(line)
-	r.node = d.intern(e.Node)
-	if e.Error != "" {
-		r.errOff = d.h.text.putError(e.Error, d.scratch)
-	}
-	if len(e.Value) > 0 && string(e.Value) != "null" || e.F == history.FRead {
-		d.scratch = appendValueText(d.scratch[:0], e.Value, &d.compact)
-		if string(d.scratch) != d.h.text.at(r.valueOff, int(r.valueLen)) { // a write's ok often repeats its value
-			r.valueOff, r.valueLen = d.valueText(e.Value)
-		}
+	if delta := line - int(r.invokeLine); delta < farCompletion {
+		r.complDelta = uint16(delta)
+	} else {
+		r.complDelta = farCompletion
+		d.h.farCompletions[i] = line
 	}
 }
 
-// intern interns a key or node name.
+// intern interns a key.
 func (d *historyDecoder) intern(s string) uint32 {
 	if i, ok := d.index[s]; ok {
 		return i
@@ -279,15 +353,6 @@ func fCode(f string) uint8 {
 		}
 	}
 	return 0
-}
-
-// valueText appends rawValueText(raw) to the text arena and places it.
-func (d *historyDecoder) valueText(raw []byte) (off uint32, n uint8) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return d.nilText, uint8(len("nil"))
-	}
-	d.scratch = appendValueText(d.scratch[:0], raw, &d.compact)
-	return d.h.text.put(d.scratch), uint8(len(d.scratch))
 }
 
 func (d *historyDecoder) nemesis(index, line int, raw history.RawEvent) {

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,8 +187,24 @@ func buildReportView(r *runData) *reportView {
 	colors := faultColors(h.Faults)
 	v.FaultColors = colors
 	v.Summary = summaryLines(r, h, a)
-	flagged := buildAnomalies(v, r, h)
-	tl, shown, err := timelineJSON(h, a.Start, a.End, flagged, colors)
+	// The operations the page names: those of the anomalies shown, and the
+	// timeline's sample. Only their texts are read (a second pass over the
+	// history), never those of all operations.
+	atLine := h.opsAtLines(anomalyLines(r))
+	flagged := map[int]bool{}
+	for _, i := range atLine {
+		flagged[i] = true
+	}
+	keep := sampleOps(h.Len(), h.succeeded, flagged, maxTimelineOps)
+	shownOps := maps.Clone(flagged)
+	for _, i := range keep {
+		shownOps[i] = true
+	}
+	if err := h.fetchDetails(shownOps); err != nil {
+		v.Problems = append(v.Problems, fmt.Sprintf("%s: reading the operations shown: %v", historyFile, err))
+	}
+	buildAnomalies(v, r, h, atLine)
+	tl, shown, err := timelineJSON(h, keep, a.Start, a.End, flagged, colors)
 	if err != nil {
 		v.Problems = append(v.Problems, "timeline: "+err.Error())
 	} else {

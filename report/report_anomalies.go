@@ -110,25 +110,35 @@ func anomalyTally(res *check.Result) string {
 	return line + "."
 }
 
-// buildAnomalies fills the anomaly list and the table of operations they
-// involve; it returns the indexes of those operations for the timeline.
-func buildAnomalies(v *reportView, r *runData, h *History) map[int]bool {
-	flagged := map[int]bool{}
+// shownAnomalies are the anomalies the page lists.
+func shownAnomalies(r *runData) []check.Anomaly {
 	if r.Result == nil {
-		return flagged
+		return nil
 	}
 	anoms := r.Result.Anomalies
-	v.AnomalyTotal = len(anoms)
-	v.AnomalyKinds = kindRows(anoms)
-	if len(anoms) > maxAnomaliesShown {
-		v.MoreAnoms = len(anoms) - maxAnomaliesShown
-		anoms = anoms[:maxAnomaliesShown]
-	}
+	return anoms[:min(len(anoms), maxAnomaliesShown)]
+}
+
+// anomalyLines are the history lines the listed anomalies name.
+func anomalyLines(r *runData) []int {
 	var lines []int
-	for _, an := range anoms {
+	for _, an := range shownAnomalies(r) {
 		lines = append(lines, an.Events...)
 	}
-	atLine := h.opsAtLines(lines)
+	return lines
+}
+
+// buildAnomalies fills the anomaly list and the table of operations they
+// involve; atLine maps the lines they name to operations (opsAtLines).
+func buildAnomalies(v *reportView, r *runData, h *History, atLine map[int]int) {
+	flagged := map[int]bool{}
+	if r.Result == nil {
+		return
+	}
+	v.AnomalyTotal = len(r.Result.Anomalies)
+	v.AnomalyKinds = kindRows(r.Result.Anomalies)
+	v.MoreAnoms = len(r.Result.Anomalies) - len(shownAnomalies(r))
+	anoms := shownAnomalies(r)
 	seenKinds := map[string]bool{}
 	for _, an := range anoms {
 		av := anomalyView{
@@ -182,7 +192,6 @@ func buildAnomalies(v *reportView, r *runData, h *History) map[int]bool {
 		op := h.Op(i)
 		v.InvolvedOps = append(v.InvolvedOps, viewOp(&op))
 	}
-	return flagged
 }
 
 // kindRows sums anomalies up by kind, in order of first appearance.

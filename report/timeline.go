@@ -35,9 +35,8 @@ type timelineData struct {
 
 func ms(ns int64) float64 { return math.Round(float64(ns)/1e3) / 1e3 }
 
-// timelineJSON selects and encodes the operations of the timeline.
-func timelineJSON(h *History, start, end int64, flagged map[int]bool, colors map[string]string) ([]byte, int, error) {
-	keep := sampleOps(h.Len(), h.succeeded, flagged, maxTimelineOps)
+// timelineJSON encodes the operations of the timeline, keep (sampleOps).
+func timelineJSON(h *History, keep []int, start, end int64, flagged map[int]bool, colors map[string]string) ([]byte, int, error) {
 	td := timelineData{Start: ms(start), End: ms(end), Colors: colors, Total: h.Len(), Shown: len(keep)}
 	rowOf := map[int]int{}
 	fIdx := map[string]int{}
