@@ -60,11 +60,9 @@ const targetBuckets = 120
 
 func analyse(h *History) Analysis {
 	a := Analysis{End: max(h.EndTime, 1), Start: plotStart(h)}
-	procs := map[int]bool{}
 	keys := map[string]bool{}
 	for i := range h.Len() {
 		op := h.Op(i)
-		procs[op.Process] = true
 		keys[op.Key] = true
 		switch op.Outcome {
 		case OutcomeOk:
@@ -75,7 +73,7 @@ func analyse(h *History) Analysis {
 			a.Info++
 		}
 	}
-	a.Processes, a.Keys = len(procs), len(keys)
+	a.Processes, a.Keys = h.Processes, len(keys)
 	a.Phases = phases(h, a.End)
 	a.ByLabel = mergeByLabel(a.Phases)
 	a.Recoveries = recoveries(h)
@@ -213,14 +211,14 @@ func recoveries(h *History) []Recovery {
 		if !f.Healed || f.End <= f.Start {
 			continue
 		}
-		i := sort.Search(n, func(k int) bool { return h.ops.at(k).start >= f.End })
+		i := sort.Search(n, func(k int) bool { return h.ops.start(k) >= f.End })
 		healed, from = append(healed, f), append(from, i)
 		firstAfter[i] = math.MaxInt64
 	}
 	earliest := int64(math.MaxInt64)
 	for i := n - 1; i >= 0 && len(firstAfter) > 0; i-- {
-		if r := h.ops.at(i); r.outcome == 0 && r.end < earliest {
-			earliest = r.end
+		if end := h.ops.end(i, h.EndTime); h.succeeded(i) && end < earliest {
+			earliest = end
 		}
 		if _, ok := firstAfter[i]; ok {
 			firstAfter[i] = earliest

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -67,20 +66,19 @@ type Fault struct {
 func (f *Fault) Duration() int64 { return f.End - f.Start }
 
 // History is what the report needs from history.jsonl. Its operations are
-// kept compact (32 bytes each, keys interned), so that a million-operation
-// history takes some 32 MB rather than the 300 MB of one Op with its own
-// strings each. The texts people read (value, node, error) are fetched by a
-// second read of the file for the few operations the page shows
-// (fetchDetails); Op(i) gives an operation back whole.
+// kept in columns (opColumns: 17 bytes each, keys interned), so that a
+// million-operation history takes some 17 MB rather than the 300 MB of one
+// Op with its own strings each. What only a page shows of an operation
+// (process, lines, value, node, error) is read again from the file for the
+// few operations it shows (fetchDetails, opsAtLines).
 type History struct {
-	ops   opRecs
-	names []string // keys, interned; names[0] is ""
-	// farCompletions are the completion lines too far from their
-	// invocation for opRec.complDelta, by operation.
-	farCompletions map[int]int
-	details        map[int]opDetails // by operation: what fetchDetails read
-	open           func() (io.ReadCloser, error)
-	name           string
+	ops     opColumns
+	names   []string          // keys, interned; names[0] is ""
+	details map[int]opDetails // by operation: what fetchDetails read
+	open    func() (io.ReadCloser, error)
+	name    string
+	// Processes is the number of client processes.
+	Processes int
 	// Faults are the nemesis intervals.
 	Faults []Fault
 	// Lines is the number of lines read; EndTime the largest event time.
@@ -91,61 +89,44 @@ type History struct {
 	Problems []string
 }
 
-// opRec is an Op as History keeps it, without its texts.
-type opRec struct {
-	start, end int64
-	process    int32
-	key        uint32 // index into History.names
-	invokeLine int32
-	// complDelta is the completion's line minus the invocation's: 0 when
-	// pending, farCompletion when History.farCompletions holds the line.
-	complDelta uint16
-	f          uint8 // index into fNames
-	outcome    uint8 // index into outcomes, which agrees with outcomeCode
+// opDetails are what a page shows of an operation beyond opColumns.
+type opDetails struct {
+	process, invokeLine, completeLine int
+	value, node, err                  string
 }
 
-const farCompletion = math.MaxUint16
-
-// opDetails are the texts of an operation.
-type opDetails struct{ value, node, err string }
-
-// fNames and outcomes are the values opRec codes.
+// fNames and outcomes are the values of opColumns' codes.
 var (
 	fNames   = []string{history.FRead, history.FWrite, history.FCas, history.FAdd, history.FAppend}
 	outcomes = []string{OutcomeOk, OutcomeFail, OutcomeInfo, OutcomePending}
 )
 
+// outcomePendingCode is the code of OutcomePending; the codes agree with
+// outcomeCode.
+const outcomePendingCode = 3
+
 // Len is the number of operations.
 func (h *History) Len() int { return h.ops.len() }
 
-// Op is the i-th operation, in invocation order. Its Value, Node and Error
-// are empty unless fetchDetails read them.
+// Op is the i-th operation, in invocation order. Its Process, lines, Value,
+// Node and Error are zero unless fetchDetails read them.
 func (h *History) Op(i int) Op {
-	r := h.ops.at(i)
-	op := Op{ID: i, Process: int(r.process), F: fNames[r.f], Key: h.names[r.key], Start: r.start, End: r.end,
-		Outcome: outcomes[r.outcome], InvokeLine: int(r.invokeLine), CompleteLine: h.completeLine(i, r)}
-	if len(h.details) > 0 {
-		d := h.details[i]
+	op := Op{ID: i, F: fNames[h.ops.f(i)], Key: h.names[h.ops.key(i)], Start: h.ops.start(i), End: h.ops.end(i, h.EndTime),
+		Outcome: outcomes[h.ops.outcome(i)]}
+	if d, ok := h.details[i]; ok {
+		op.Process, op.InvokeLine, op.CompleteLine = d.process, d.invokeLine, d.completeLine
 		op.Value, op.Node, op.Error = d.value, d.node, d.err
 	}
 	return op
 }
 
-// completeLine is the 0-based line of op i's completion, -1 when pending.
-func (h *History) completeLine(i int, r *opRec) int {
-	switch r.complDelta {
-	case 0:
-		return -1
-	case farCompletion:
-		return h.farCompletions[i]
-	}
-	return int(r.invokeLine) + int(r.complDelta)
-}
+// succeeded is Op(i).Succeeded() without building the Op.
+func (h *History) succeeded(i int) bool { return h.ops.outcome(i) == 0 }
 
-// fetchDetails reads the history again for the value, node and error of
-// the operations in want (by index).
-func (h *History) fetchDetails(want map[int]bool) error {
-	if len(want) == 0 || h.open == nil {
+// eachOp reads the history again and calls visit with each client event
+// the first read took, the index of its operation and its 0-based line.
+func (h *History) eachOp(visit func(i, line int, e *history.RawEvent)) error {
+	if h.open == nil {
 		return nil
 	}
 	rc, err := h.open()
@@ -153,18 +134,18 @@ func (h *History) fetchDetails(want map[int]bool) error {
 		return err
 	}
 	defer rc.Close()
-	h.details = make(map[int]opDetails, len(want))
-	busy := map[int]int{} // process -> its wanted op in flight
-	var compact bytes.Buffer
-	var text []byte
+	busy := map[int]int{} // process -> its op in flight
 	hr := history.NewReader(rc, h.name, history.Strict)
 	n := 0
+	var pe *history.ParseError
+	var e history.RawEvent // one for all events: visit takes its address
 	for {
-		e, err := hr.NextRaw()
+		var err error
+		e, err = hr.NextRaw()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if pe := (*history.ParseError)(nil); errors.As(err, &pe) {
+		if errors.As(err, &pe) {
 			if pe.Truncated {
 				return nil
 			}
@@ -176,56 +157,64 @@ func (h *History) fetchDetails(want map[int]bool) error {
 		if e.Process.Nemesis {
 			continue
 		}
+		i := n
 		if e.Type == history.Invoke {
-			if want[n] {
-				busy[e.Process.ID] = n
-				text = appendValueText(text[:0], e.Value, &compact)
-				h.details[n] = opDetails{value: string(text)}
-			}
+			busy[e.Process.ID] = n
 			n++
-			continue
+		} else {
+			i = busy[e.Process.ID]
+			delete(busy, e.Process.ID)
 		}
-		i, ok := busy[e.Process.ID]
-		if !ok {
-			continue
+		visit(i, hr.Line()-1, &e)
+	}
+}
+
+// fetchDetails reads the history again for what Op gives only once read:
+// the process, lines, value, node and error of the operations in want.
+func (h *History) fetchDetails(want map[int]bool) error {
+	if len(want) == 0 {
+		return nil
+	}
+	h.details = make(map[int]opDetails, len(want))
+	var compact bytes.Buffer
+	var text []byte
+	return h.eachOp(func(i, line int, e *history.RawEvent) {
+		if !want[i] {
+			return
 		}
-		delete(busy, e.Process.ID)
+		if e.Type == history.Invoke {
+			text = appendValueText(text[:0], e.Value, &compact)
+			h.details[i] = opDetails{process: e.Process.ID, invokeLine: line, completeLine: -1, value: string(text)}
+			return
+		}
 		d := h.details[i]
-		d.node, d.err = e.Node, e.Error
+		d.completeLine, d.node, d.err = line, e.Node, e.Error
 		if len(e.Value) > 0 && string(e.Value) != "null" || e.F == history.FRead {
 			text = appendValueText(text[:0], e.Value, &compact)
 			d.value = string(text)
 		}
 		h.details[i] = d
-	}
+	})
 }
 
-// succeeded is Op(i).Succeeded() without building the Op.
-func (h *History) succeeded(i int) bool { return h.ops.at(i).outcome == 0 }
-
 // opsAtLines maps each of the given history lines (invocations or
-// completions) to the index in Ops of the operation it belongs to. It scans
-// once instead of indexing every line, which would cost more memory than the
-// operations themselves on a million-operation history.
-func (h *History) opsAtLines(lines []int) map[int]int {
+// completions) to the index of the operation it belongs to, reading the
+// history again (only when there are lines to find).
+func (h *History) opsAtLines(lines []int) (map[int]int, error) {
+	out := make(map[int]int, len(lines))
+	if len(lines) == 0 {
+		return out, nil
+	}
 	want := make(map[int]bool, len(lines))
 	for _, l := range lines {
 		want[l] = true
 	}
-	out := make(map[int]int, len(lines))
-	if len(want) == 0 {
-		return out
-	}
-	for i := range h.ops.len() {
-		r := h.ops.at(i)
-		if l := int(r.invokeLine); want[l] {
-			out[l] = i
+	err := h.eachOp(func(i, line int, _ *history.RawEvent) {
+		if want[line] {
+			out[line] = i
 		}
-		if c := h.completeLine(i, r); c >= 0 && want[c] {
-			out[c] = i
-		}
-	}
-	return out
+	})
+	return out, err
 }
 
 // maxProblems bounds how many unusable lines are listed individually.
@@ -240,15 +229,16 @@ func readHistory(fsys fs.FS, name string) (*History, error) {
 // historyDecoder pairs invocations with completions while streaming events
 // from history.Reader; faults pair by history.Faults, the one rule.
 type historyDecoder struct {
-	name    string
-	h       *History
-	busy    map[int]int       // process -> index of its open op in h.ops
-	index   map[string]uint32 // interned keys -> index into h.names
-	started map[string]int    // fault kind -> starts not yet ended (to name lonely ends)
-	faults  history.Faults
-	lines   map[int]int // 0-based line of each nemesis event, by event index
-	read    int         // lines read so far (events and refused lines)
-	dropped int
+	name      string
+	h         *History
+	busy      map[int]int       // process -> index of its open op in h.ops
+	index     map[string]uint32 // interned keys -> index into h.names
+	processes map[int]bool
+	started   map[string]int // fault kind -> starts not yet ended (to name lonely ends)
+	faults    history.Faults
+	lines     map[int]int // 0-based line of each nemesis event, by event index
+	read      int         // lines read so far (events and refused lines)
+	dropped   int
 }
 
 // decodeHistory reads the history open opens with history's one reader, in
@@ -262,12 +252,13 @@ func decodeHistory(open func() (io.ReadCloser, error), name string) (*History, e
 	}
 	defer r.Close()
 	d := &historyDecoder{
-		name:    name,
-		h:       &History{names: []string{""}, farCompletions: map[int]int{}, open: open, name: name},
-		index:   map[string]uint32{"": 0},
-		busy:    map[int]int{},
-		started: map[string]int{},
-		lines:   map[int]int{},
+		name:      name,
+		h:         &History{names: []string{""}, open: open, name: name},
+		processes: map[int]bool{},
+		index:     map[string]uint32{"": 0},
+		busy:      map[int]int{},
+		started:   map[string]int{},
+		lines:     map[int]int{},
 	}
 	hr := history.NewReader(r, name, history.Strict)
 	var pe *history.ParseError
@@ -314,24 +305,15 @@ func (d *historyDecoder) event(index, line int, e history.RawEvent) {
 		return
 	}
 	d.faults.Add(index, history.Event{Time: e.Time, Process: e.Process}) // client events move the end only
+	d.processes[e.Process.ID] = true
 	if e.Type == history.Invoke {
-		r := opRec{start: e.Time, end: -1, process: int32(e.Process.ID), invokeLine: int32(line),
-			key: d.intern(e.Key), f: fCode(e.F), outcome: 3}
-		d.busy[e.Process.ID] = d.h.ops.add(r)
+		d.busy[e.Process.ID] = d.h.ops.add(e.Time, d.intern(e.Key), fCode(e.F))
 		return
 	}
 	// The reader validated the pairing: the process has an open invocation.
 	i := d.busy[e.Process.ID]
 	delete(d.busy, e.Process.ID)
-	r := d.h.ops.at(i)
-	r.end = e.Time
-	r.outcome = uint8(outcomeCode[string(e.Type)])
-	if delta := line - int(r.invokeLine); delta < farCompletion {
-		r.complDelta = uint16(delta)
-	} else {
-		r.complDelta = farCompletion
-		d.h.farCompletions[i] = line
-	}
+	d.h.ops.complete(i, e.Time, uint8(outcomeCode[string(e.Type)]))
 }
 
 // intern interns a key.
@@ -379,11 +361,7 @@ func (d *historyDecoder) nemesis(index, line int, raw history.RawEvent) {
 // finish closes what the history left open at its end.
 func (d *historyDecoder) finish() {
 	d.h.Lines = d.read
-	for i := range d.h.ops.len() {
-		if r := d.h.ops.at(i); r.end < 0 {
-			r.end = max(d.h.EndTime, r.start)
-		}
-	}
+	d.h.Processes = len(d.processes)
 	for _, iv := range d.faults.Intervals() {
 		d.h.Faults = append(d.h.Faults, Fault{Kind: iv.Kind, Start: iv.Start, End: max(iv.End, iv.Start), Healed: !iv.Open(),
 			Detail: iv.Detail, EndDetail: iv.EndDetail, Line: d.lines[iv.StartEvent]})

@@ -190,7 +190,10 @@ func buildReportView(r *runData) *reportView {
 	// The operations the page names: those of the anomalies shown, and the
 	// timeline's sample. Only their texts are read (a second pass over the
 	// history), never those of all operations.
-	atLine := h.opsAtLines(anomalyLines(r))
+	atLine, err := h.opsAtLines(anomalyLines(r))
+	if err != nil {
+		v.Problems = append(v.Problems, fmt.Sprintf("%s: finding the anomalies' operations: %v", historyFile, err))
+	}
 	flagged := map[int]bool{}
 	for _, i := range atLine {
 		flagged[i] = true

@@ -43,7 +43,7 @@ func timelineJSON(h *History, keep []int, start, end int64, flagged map[int]bool
 	keyIdx := map[string]int{}
 	var procs []int
 	for _, i := range keep {
-		p := int(h.ops.at(i).process)
+		p := h.Op(i).Process // fetched with the sample's details
 		if _, ok := rowOf[p]; !ok {
 			rowOf[p] = 0
 			procs = append(procs, p)
