@@ -55,7 +55,7 @@ small{color:#555} code{background:#f3f4f6;padding:1px 4px}
 {{with .Command}}<p><small>command: <code>{{join . " "}}</code></small></p>{{end}}
 {{with .Shard}}<p>Shard <b>{{.}}</b> of the sweep: a bug it never detected is judged when the shards are merged (<code>checker merge</code>).</p>{{end}}
 {{with .Merged}}<p>Merged from {{len .}} shard sweep(s): {{range $i, $d := .}}{{if $i}}, {{end}}<code>{{$d}}</code>{{end}}.</p>{{end}}
-{{if .EndedAt}}<p class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{if .Pass}}PASS: every control valid, every safety bug detected at least once{{else}}FAIL{{end}}</p>{{end}}
+{{if .EndedAt}}<p class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{if .Pass}}PASS: every control valid{{if not .Options.ControlsOnly}}, every safety bug detected at least once{{end}}{{else}}FAIL{{end}}</p>{{end}}
 {{with .Failures}}<ul>{{range .}}<li><span class="bad">{{.}}</span></li>{{end}}</ul>{{end}}
 {{with .Warnings}}<ul>{{range .}}<li>warning: {{.}}</li>{{end}}</ul>{{end}}
 <table>

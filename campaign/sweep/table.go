@@ -63,9 +63,12 @@ func WriteTable(w io.Writer, m *Matrix) error {
 	for _, f := range m.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", f)
 	}
-	if m.Pass {
+	switch {
+	case m.Pass && m.Options.ControlsOnly():
+		fmt.Fprintf(w, "sweep passed: %d campaigns, every control valid (no bugs swept)\n", m.Done)
+	case m.Pass:
 		fmt.Fprintf(w, "sweep passed: %d campaigns, every control valid, every safety bug detected at least once\n", m.Done)
-	} else {
+	default:
 		fmt.Fprintf(w, "sweep FAILED (%d problem(s))\n", len(m.Failures))
 	}
 	return nil
