@@ -60,5 +60,12 @@
 //
 // ForSystem refuses, before anything starts, a kind whose needs the system
 // lacks, with a *system.MissingError; "all" means every kind the system
-// supports.
+// supports. A mode that needs more than its kind (membership's swaps need
+// member-replace) says so through modeNeeds: the planner leaves it out on
+// a system without it, and ForSystem refuses it when named.
+//
+// A membership addition follows the system's order: raftd's node starts
+// first and is added after; a system whose admin is a system.PreAdder
+// (etcd) is told the node's reserved peer address (runtime.Reserver) and
+// adds it before the node starts with the member list it returned.
 package nemesis

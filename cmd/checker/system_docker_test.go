@@ -57,34 +57,42 @@ func TestDockerCampaignEtcdSerializableReadsAreStale(t *testing.T) {
 // TestDockerCampaignEtcdMembershipIsValid changes real etcd's membership
 // through its member API, each new member added before its node starts
 // (etcd's order), and must come out linearizable with the changes in the
-// history: at least one removal and one addition that took effect.
+// history: at least one removal and one addition that took effect. Which
+// changes fit in 30 s depends on how fast containers start on the machine:
+// a second seed may be needed for both kinds; a verdict other than valid
+// fails at once (a false positive on a correct database).
 func TestDockerCampaignEtcdMembershipIsValid(t *testing.T) {
 	requireDocker(t)
 	t.Parallel()
-	code, out, m := runDockerCampaign(t, "--system", "etcd", "--nodes", "4", "--duration", "30s", "--nemesis", "membership",
-		"--name", "etcd-membership")
-	if code != exitValid || !strings.Contains(out, "verdict: valid") {
-		t.Fatalf("exit %d, status %s %s", code, m.Status, m.Error)
-	}
-	done := map[string]int{} // op -> changes that ended without a start error
-	_, runDir, ok := strings.Cut(out, "run directory: ")
-	if !ok {
-		t.Fatalf("no run directory in the output:\n%s", out)
-	}
-	runDir, _, _ = strings.Cut(runDir, "\n")
-	for _, e := range nemesisEvents(t, filepath.Join(runDir, "history.jsonl")) {
-		if e.F != "membership-end" {
-			continue
+	var done map[string]int
+	for _, seed := range []string{"21", "23"} {
+		code, out, m := runDockerCampaign(t, "--system", "etcd", "--nodes", "4", "--duration", "30s", "--nemesis", "membership",
+			"--name", "etcd-membership", "--seed", seed)
+		if code != exitValid || !strings.Contains(out, "verdict: valid") {
+			t.Fatalf("seed %s: exit %d, status %s %s", seed, code, m.Status, m.Error)
 		}
-		if _, failed := e.Value["start_error"]; !failed {
-			done[fmt.Sprint(e.Value["op"])]++
+		_, runDir, ok := strings.Cut(out, "run directory: ")
+		if !ok {
+			t.Fatalf("no run directory in the output:\n%s", out)
 		}
+		runDir, _, _ = strings.Cut(runDir, "\n")
+		done = map[string]int{} // op -> changes that ended without a start error
+		for _, e := range nemesisEvents(t, filepath.Join(runDir, "history.jsonl")) {
+			if e.F != "membership-end" {
+				continue
+			}
+			if _, failed := e.Value["start_error"]; !failed {
+				done[fmt.Sprint(e.Value["op"])]++
+			}
+		}
+		removed := done["remove"] + done["remove-leader"] + done["replace"] + done["rejoin"]
+		added := done["add"] + done["replace"] + done["rejoin"]
+		if removed > 0 && added > 0 {
+			return
+		}
+		t.Logf("seed %s: membership changes that took effect: %v", seed, done)
 	}
-	removed := done["remove"] + done["remove-leader"] + done["replace"] + done["rejoin"]
-	added := done["add"] + done["replace"] + done["rejoin"]
-	if removed == 0 || added == 0 {
-		t.Fatalf("membership changes that took effect: %v; want a removal and an addition", done)
-	}
+	t.Fatalf("membership changes that took effect: %v; want a removal and an addition", done)
 }
 
 // nemesisEvent is a nemesis line of history.jsonl.
