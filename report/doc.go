@@ -5,7 +5,10 @@
 //
 // It reads a run directory through package store (campaign.json,
 // results.json, nodes/status.jsonl) and history.jsonl through history's one
-// reader, pairing faults by history's one rule (history.Faults): a missing
+// reader, keeping of each operation only what the analyses walk and reading
+// the file again for what the page shows of the few operations it shows, so
+// that the report of a million operations takes less memory than their
+// check. Faults pair by history's one rule (history.Faults): a missing
 // or half-written file, or a line the reader refuses, makes a run
 // "incomplete" with the problem named, never a crash. It writes nothing but report.html and junit.xml into a run
 // directory. It must not touch the history's recording, the check, the
