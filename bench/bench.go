@@ -105,41 +105,66 @@ func (m Millis) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, "%.4f", float64(m)/float64(time.Millisecond)), nil
 }
 
-// Run benchmarks sys: it starts a cluster of cfg.Nodes nodes on the process
-// runtime, waits for a leader, fills every key once, then runs a write phase
-// for each client count and a read phase for each, and removes the cluster.
-func Run(ctx context.Context, sys system.System, cfg Config) (Result, error) {
+// Run benchmarks systems side by side. It starts a cluster of cfg.Nodes
+// nodes of each on the process runtime, waits for each one's leader and
+// fills every key once; then it runs a write phase for each client count
+// and a read phase for each, every phase on each system in turn, so that a
+// burst of load from elsewhere on the machine lands on neighbouring phases
+// of both systems rather than on one system's whole run. The clusters are
+// removed at the end. Results are in the order of systems.
+func Run(ctx context.Context, systems []system.System, cfg Config) ([]Result, error) {
 	if err := cfg.Validate(); err != nil {
-		return Result{}, err
+		return nil, err
+	}
+	if len(systems) == 0 {
+		return nil, fmt.Errorf("--system: no system to bench")
 	}
 	cfg = cfg.withDefaults()
-	res := Result{System: sys.Name(), Version: sys.Version(), Nodes: cfg.Nodes}
-	c, err := startCluster(ctx, sys, cfg)
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", sys.Name(), err)
-	}
-	defer c.close()
-	target, routing, err := c.route(ctx)
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", sys.Name(), err)
-	}
-	res.Routing = routing
-	cfg.Log.Info("bench: cluster ready", "system", sys.Name(), "routing", routing)
-	g := &generator{sys: sys, cluster: c, addrs: target, cfg: cfg}
-	if err := g.fill(ctx); err != nil {
-		return res, fmt.Errorf("%s: fill the keys: %w", sys.Name(), err)
+	results := make([]Result, len(systems))
+	gens := make([]*generator, len(systems))
+	for i, sys := range systems {
+		g, routing, err := prepare(ctx, sys, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sys.Name(), err)
+		}
+		defer g.cluster.close()
+		gens[i] = g
+		results[i] = Result{System: sys.Name(), Version: sys.Version(), Nodes: cfg.Nodes, Routing: routing}
 	}
 	for _, op := range []Op{Write, Read} {
 		for _, n := range cfg.Clients {
-			p, err := g.phase(ctx, op, n)
-			if err != nil {
-				return res, fmt.Errorf("%s: %s phase with %d clients: %w", sys.Name(), op, n, err)
+			for i, g := range gens {
+				p, err := g.phase(ctx, op, n)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s phase with %d clients: %w", g.sys.Name(), op, n, err)
+				}
+				cfg.Log.Info("bench: phase done", "system", g.sys.Name(), "op", op, "clients", n, "ops_per_second", int(p.PerSecond))
+				results[i].Phases = append(results[i].Phases, p)
 			}
-			cfg.Log.Info("bench: phase done", "system", sys.Name(), "op", op, "clients", n, "ops_per_second", int(p.PerSecond))
-			res.Phases = append(res.Phases, p)
 		}
 	}
-	return res, nil
+	return results, nil
+}
+
+// prepare starts sys's cluster, finds where clients send their requests
+// and fills the keys. The caller closes the cluster (also on an error).
+func prepare(ctx context.Context, sys system.System, cfg Config) (*generator, string, error) {
+	c, err := startCluster(ctx, sys, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	target, routing, err := c.route(ctx)
+	if err != nil {
+		c.close()
+		return nil, "", err
+	}
+	cfg.Log.Info("bench: cluster ready", "system", sys.Name(), "routing", routing)
+	g := &generator{sys: sys, cluster: c, addrs: target, cfg: cfg}
+	if err := g.fill(ctx); err != nil {
+		c.close()
+		return nil, "", fmt.Errorf("fill the keys: %w", err)
+	}
+	return g, routing, nil
 }
 
 // cluster is a running process-runtime cluster of one system.

@@ -17,10 +17,14 @@ func TestRunRaftd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cfg := Config{Clients: []int{1, 4}, Duration: time.Second, Nodes: 3, Keys: 50, WorkDir: t.TempDir()}
-	r, err := Run(ctx, system.Raftd(system.RaftdOptions{WithoutFaultInjection: true}), cfg)
+	rs, err := Run(ctx, []system.System{system.Raftd(system.RaftdOptions{WithoutFaultInjection: true})}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rs) != 1 {
+		t.Fatalf("%d results for one system", len(rs))
+	}
+	r := rs[0]
 	if r.System != "raftd" || r.Nodes != 3 || !strings.Contains(r.Routing, "leader") {
 		t.Errorf("result header %+v: want raftd, 3 nodes, clients on the leader", r)
 	}

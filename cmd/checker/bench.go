@@ -21,9 +21,9 @@ func benchUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: checker bench [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Benchmarks systems under test side by side on this machine: for each system in --system,")
-	fmt.Fprintln(w, "a cluster of --nodes local processes (process runtime, fsync on), then one load generator")
+	fmt.Fprintln(w, "a cluster of --nodes local processes (process runtime, fsync on); then one load generator")
 	fmt.Fprintln(w, "with each --clients count of closed-loop clients: writes, then linearizable reads, for")
-	fmt.Fprintln(w, "--duration each. Clients send to the leader. It prints ops/s, p50, p99 and the node")
+	fmt.Fprintln(w, "--duration each, every phase on each system in turn. Clients send to the leader. It prints ops/s, p50, p99 and the node")
 	fmt.Fprintln(w, "processes' CPU time per operation, with the ratio of the first system's ops/s to the")
 	fmt.Fprintln(w, "second's. etcd is built from its Go module on first use (minutes), then cached.")
 	fmt.Fprintln(w)
@@ -131,16 +131,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(out, "checker bench: %d nodes per system as local processes on 127.0.0.x (process runtime, fsync on; peer traffic through the runtime's proxy in this process), %v per phase, %d keys\n",
 		cfg.Nodes, cfg.Duration, cfg.Keys)
-	var results []bench.Result
-	for _, sys := range systems {
-		fmt.Fprintf(out, "%s %s: starting\n", sys.Name(), sys.Version())
-		r, err := bench.Run(ctx, sys, cfg)
-		if err != nil {
-			fmt.Fprintf(stderr, "checker bench: %v\n", err)
-			return exitCannotGo
-		}
+	names := make([]string, len(systems))
+	for i, sys := range systems {
+		names[i] = sys.Name() + " " + sys.Version()
+	}
+	fmt.Fprintf(out, "starting %s; every phase runs on each system in turn\n", strings.Join(names, ", "))
+	results, err := bench.Run(ctx, systems, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "checker bench: %v\n", err)
+		return exitCannotGo
+	}
+	for _, r := range results {
 		fmt.Fprintf(out, "%s: %s\n", r.System, r.Routing)
-		results = append(results, r)
 	}
 	if err := bench.WriteTable(out, results); err != nil {
 		fmt.Fprintf(stderr, "checker bench: %v\n", err)
