@@ -200,11 +200,12 @@ func (c *campaign) execute(ctx context.Context, out *Outcome) error {
 	c.log.Info("starting cluster", "runtime", rt.Name(), "nodes", o.Nodes, "cluster", label)
 	sel, _ := o.faultSelection(c.sys) // validated by Options.Validate
 	spec := runtime.Spec{
-		PowerLoss: sel.NeedsRuntime(nemesis.OpPowerLoss),
-		Campaign:  label,
-		Nodes:     nodes,
-		System:    c.sys,
-		LogDir:    filepath.Join(c.runDir, store.NodesDir),
+		PowerLoss:  sel.NeedsRuntime(nemesis.OpPowerLoss),
+		LinkFaults: sel.NeedsRuntime(nemesis.OpLinkFaults),
+		Campaign:   label,
+		Nodes:      nodes,
+		System:     c.sys,
+		LogDir:     filepath.Join(c.runDir, store.NodesDir),
 	}
 	cluster, err := rt.Start(ctx, spec)
 	if err != nil {

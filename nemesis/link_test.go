@@ -129,3 +129,53 @@ func TestLinkPlanCoversTheTargetsLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestPowerAndLinkOnDockerKeepCorrectRaftd: on correct raftd in Docker,
+// a torn power failure of every node loses nothing acknowledged, a kill
+// keeps the cache, a link delay inside the containers' forwarders slows
+// every write by at least the delay, and all of it is healed.
+func TestPowerAndLinkOnDockerKeepCorrectRaftd(t *testing.T) {
+	ctx, tc := startDockerFaultCluster(t)
+	acked := writeAcked(t, ctx, tc.env, 20)
+	p := newTestPlanner(3, []Kind{Power})
+	crashAll(t, ctx, tc, powerKind{}.plan(p, PowerAllTorn, currentView(ctx, tc.env)))
+	if missing := missingAfter(t, ctx, tc.env, acked); len(missing) > 0 {
+		t.Fatalf("all-torn lost acknowledged writes %v of correct raftd", missing)
+	}
+	requireHealthy(t, ctx, tc.env, 3)
+
+	n := New(tc.env, Options{Kinds: []Kind{Link}, Interval: time.Second, MaxNodes: 3, MaxClockDrift: 0.2})
+	nodes := currentView(ctx, tc.env).nodes
+	c := dataClient(tc.env)
+	defer c.Close()
+	writeTime := func(key string) time.Duration {
+		began := time.Now()
+		if _, err := c.Put(ctx, key, 1); err != nil {
+			t.Fatalf("write %s: %v", key, err)
+		}
+		return time.Since(began)
+	}
+	healthy := writeTime("healthy")
+	const delay = 150 * time.Millisecond
+	delayed := fault{Kind: Link, Mode: LinkDelay, Targets: nodes,
+		Params: &linkPlan{Faults: everyLink(nodes, runtime.LinkFault{DelayMs: delay.Milliseconds()})}}
+	if _, err := n.start(ctx, delayed); err != nil {
+		t.Fatal(err)
+	}
+	slow := writeTime("delayed")
+	t.Logf("a write took %v on healthy links, %v with every peer link delayed %v", healthy, slow, delay)
+	if slow < delay {
+		t.Errorf("a write committed in %v, under the %v that every append takes to reach a follower", slow, delay)
+	}
+	if err := n.HealAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := linkFaultsOf(t, tc.env); got != nil {
+		t.Fatalf("links still disturbed after the heal: %v", got)
+	}
+	requireHealthy(t, ctx, tc.env, 3)
+	kinds := requireAllEnded(t, tc.readHistory(t))
+	if kinds[string(Power)] != 1 || kinds[string(Link)] != 1 {
+		t.Errorf("intervals %v, want one power and one link", kinds)
+	}
+}

@@ -49,7 +49,13 @@ type dockerCluster struct {
 	order       []string
 	grudge      Grudge
 	removedLogs map[string][]byte // logs of removed nodes, written out by Close
+	links       LinkFaults        // SetLinkFaults; pushed to nodes that start later too
+	linksPushed bool              // some forwarder may hold a link fault
 	closed      bool
+
+	// entry is the image's own entrypoint, run under faultinit when the
+	// campaign plays power or link faults (nil otherwise).
+	entry []string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -58,9 +64,6 @@ type dockerCluster struct {
 func (r *dockerRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) {
 	if err := validateSpec(spec); err != nil {
 		return nil, err
-	}
-	if spec.PowerLoss {
-		return nil, errPowerLossDocker
 	}
 	began := time.Now()
 	cli, err := newDockerClient()
@@ -84,6 +87,12 @@ func (r *dockerRuntime) Start(ctx context.Context, spec Spec) (Cluster, error) {
 		opts: r.opts, log: r.opts.Log.With("runtime", NameDocker, "campaign", spec.Campaign),
 		spec: spec, cli: cli, image: image, network: nw,
 		nodes: map[string]*dockerNode{}, removedLogs: map[string][]byte{},
+	}
+	if c.usesInit() {
+		if c.entry, err = imageEntrypoint(ctx, cli, image); err != nil {
+			_ = c.Close(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("runtime docker: %w", err)
+		}
 	}
 	peers := map[string]string{}
 	for _, id := range spec.Nodes {
@@ -130,21 +139,30 @@ func (r *dockerRuntime) ensureImage(ctx context.Context, cli *client.Client, sys
 	if err != nil {
 		return "", err
 	}
+	initBin, err := resolveProgram(ctx, system.Program{Package: faultinitPackage}, root, "linux")
+	if err != nil {
+		return "", err
+	}
 	if base := programOf(sys).Image; base != "" {
-		// The user's image runs the node; ours only adds the partition
-		// helper on top.
-		return ensureImage(ctx, cli, imageRecipe{system: sys.Name(), base: base, netfault: netfaultBin})
+		// The user's image runs the node; ours only adds the helpers on
+		// top.
+		return ensureImage(ctx, cli, imageRecipe{system: sys.Name(), base: base, netfault: netfaultBin, init: initBin})
 	}
 	nodeBin, err := resolveProgram(ctx, programOf(sys), root, "linux")
 	if err != nil {
 		return "", err
 	}
-	return ensureImage(ctx, cli, imageRecipe{system: sys.Name(), node: nodeBin, netfault: netfaultBin})
+	return ensureImage(ctx, cli, imageRecipe{system: sys.Name(), node: nodeBin, netfault: netfaultBin, init: initBin})
 }
 
 // peerAddr is how peers reach a node: its network alias, resolved by
-// Docker's embedded DNS on the campaign network, and its peer port.
+// Docker's embedded DNS on the campaign network, and its peer port (the
+// link forwarder's port in front of it when the campaign plays link
+// faults).
 func (c *dockerCluster) peerAddr(id string) string {
+	if c.spec.LinkFaults {
+		return id + ":" + strconv.Itoa(forwardPort)
+	}
 	return id + ":" + strconv.Itoa(c.peerPort())
 }
 
@@ -203,8 +221,16 @@ func (c *dockerCluster) createNode(ctx context.Context, id string, peers map[str
 		},
 		Networks:       []string{c.network.Name},
 		NetworkAliases: map[string][]string{c.network.Name: {id}},
+		Entrypoint:     c.initCommand(),
 		HostConfigModifier: func(hc *container.HostConfig) {
 			hc.CapAdd = []string{"NET_ADMIN"}
+			if c.spec.PowerLoss {
+				// Mounting powerfs inside the container.
+				hc.CapAdd = append(hc.CapAdd, "SYS_ADMIN")
+				hc.Devices = append(hc.Devices, container.DeviceMapping{
+					PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm",
+				})
+			}
 			// Published on loopback only: nothing outside the host reaches
 			// a node, and the checker never dials anything else.
 			hc.PortBindings = mobynet.PortMap{containerPortKey: {{HostIP: loopback}}}
@@ -236,6 +262,11 @@ func (c *dockerCluster) createNode(ctx context.Context, id string, peers map[str
 		apply = func(ctx context.Context, _ *dockerNode) error { return c.applyAll(ctx) }
 	}
 	if err := apply(ctx, n); err != nil {
+		return err
+	}
+	// The new node's address is a source the other nodes' forwarders do
+	// not know yet.
+	if err := c.pushLinksAll(ctx); err != nil {
 		return err
 	}
 	return c.awaitServing(ctx, n)

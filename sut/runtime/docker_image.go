@@ -23,6 +23,11 @@ const containerPort = 8080
 // netfaultPackage is the partition helper copied into every image.
 const netfaultPackage = "./cmd/netfault"
 
+// faultinitPackage is the first process of a node whose campaign plays
+// power or link faults (powerfs mount, link forwarder), copied into every
+// image.
+const faultinitPackage = "./cmd/faultinit"
+
 // imageRecipe is what a node image is made of: the system's static binary
 // on scratch (no base image, so nothing is ever pulled), or a base image the
 // user gave, plus the partition helper either way.
@@ -31,16 +36,18 @@ type imageRecipe struct {
 	node     builtBinary // empty when base is set
 	base     string      // the user's image, whose entrypoint runs the node
 	netfault builtBinary
+	init     builtBinary // cmd/faultinit
 }
 
 // dockerfile is the whole image.
 func (r imageRecipe) dockerfile() string {
 	if r.base != "" {
-		return fmt.Sprintf("FROM %s\nCOPY netfault /netfault\n", r.base)
+		return fmt.Sprintf("FROM %s\nCOPY netfault /netfault\nCOPY faultinit /faultinit\n", r.base)
 	}
 	return fmt.Sprintf(`FROM scratch
 COPY %[1]s /%[1]s
 COPY netfault /netfault
+COPY faultinit /faultinit
 WORKDIR /data
 ENTRYPOINT ["/%[1]s"]
 `, r.system)
@@ -49,7 +56,7 @@ ENTRYPOINT ["/%[1]s"]
 // tag names the image by its content: the binaries and the Dockerfile.
 func (r imageRecipe) tag() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", r.node.Hash, r.netfault.Hash, r.dockerfile())
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", r.node.Hash, r.netfault.Hash, r.init.Hash, r.dockerfile())
 	return "faultline/" + r.system + ":" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
@@ -123,7 +130,7 @@ func imageContext(r imageRecipe) (io.Reader, error) {
 	if err := add("Dockerfile", 0o644, []byte(r.dockerfile())); err != nil {
 		return nil, err
 	}
-	files := map[string]string{"netfault": r.netfault.Path}
+	files := map[string]string{"netfault": r.netfault.Path, "faultinit": r.init.Path}
 	if r.base == "" {
 		files[r.system] = r.node.Path
 	}

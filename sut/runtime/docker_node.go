@@ -39,6 +39,9 @@ type dockerNode struct {
 	// and must be when it resumes or restarts.
 	ruled bool
 	stale bool
+	// linksStale says the node's link forwarder missed a change of the
+	// link faults (it was paused or down).
+	linksStale bool
 }
 
 func (n *dockerNode) setContainer(ctr *testcontainers.DockerContainer) {
@@ -121,7 +124,18 @@ func (c *dockerCluster) Kill(ctx context.Context, id string) error {
 		return nil
 	}
 	c.log.Info("kill", "node", id)
-	if _, err := c.cli.ContainerKill(ctx, n.name, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+	if c.spec.PowerLoss {
+		// The page cache lives in the node's faultinit: killing the
+		// container would drop it, which is a power failure, not a kill.
+		if paused {
+			if _, err := c.cli.ContainerUnpause(ctx, n.name, client.ContainerUnpauseOptions{}); err != nil {
+				return fmt.Errorf("kill paused node %s: unpause: %w", id, err)
+			}
+		}
+		if err := c.crash(ctx, n); err != nil {
+			return err
+		}
+	} else if _, err := c.cli.ContainerKill(ctx, n.name, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		if !paused {
 			return fmt.Errorf("kill node %s: %w", id, err)
 		}
@@ -203,7 +217,8 @@ func (c *dockerCluster) Restart(ctx context.Context, id string) error {
 	n.mu.Unlock()
 	// Rules go in before the node serves, so that it never talks across
 	// a partition that was in force while it was down.
-	if n.netIP() != oldIP {
+	moved := n.netIP() != oldIP
+	if moved {
 		// Other nodes' rules name the old address.
 		c.log.Info("node address changed", "node", id, "old", oldIP, "new", n.netIP())
 		err = c.applyAll(ctx)
@@ -211,6 +226,16 @@ func (c *dockerCluster) Restart(ctx context.Context, id string) error {
 		err = c.applyRules(ctx, n)
 	}
 	if err != nil {
+		return err
+	}
+	// Its faultinit started afresh, with healthy links.
+	c.mu.Lock()
+	disturbed := len(c.links) > 0
+	c.mu.Unlock()
+	n.mu.Lock()
+	n.linksStale = disturbed
+	n.mu.Unlock()
+	if err := c.refreshLinks(ctx, n, moved); err != nil {
 		return err
 	}
 	return c.awaitServing(ctx, n)
@@ -271,9 +296,11 @@ func (c *dockerCluster) resume(ctx context.Context, n *dockerNode) error {
 	stale := n.stale
 	n.mu.Unlock()
 	if stale {
-		return c.applyRules(ctx, n)
+		if err := c.applyRules(ctx, n); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.refreshLinks(ctx, n, false)
 }
 
 // Logs streams the node's container log (stdout and stderr, demultiplexed);

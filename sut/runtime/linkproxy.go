@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/faultline/faultline/sut/runtime/linkpump"
 )
 
 // linkProxy stands in front of one node (the destination) for peer
@@ -144,11 +146,11 @@ func (p *linkProxy) serve(client net.Conn) {
 	quit := make(chan struct{})
 	defer close(quit)
 	go func() {
-		pump(server, client, func() LinkFault { return p.linkFault(true, src) }, quit)
+		linkpump.Pump(server, client, func() LinkFault { return p.linkFault(true, src) }, quit)
 		done <- struct{}{}
 	}()
 	go func() {
-		pump(client, server, func() LinkFault { return p.linkFault(false, src) }, quit)
+		linkpump.Pump(client, server, func() LinkFault { return p.linkFault(false, src) }, quit)
 		done <- struct{}{}
 	}()
 	<-done // either side ending (or a reset) ends the stream

@@ -25,10 +25,6 @@ type PowerFailer interface {
 // Spec.PowerLoss.
 var ErrNoPowerLoss = errors.New("the cluster was started without power-loss disks (Spec.PowerLoss)")
 
-// errPowerLossDocker says why the docker runtime has no power failures.
-var errPowerLossDocker = errors.New("runtime docker: power loss (Spec.PowerLoss) needs the process runtime: " +
-	"a node's powerfs is served by the checker, and mounting it inside a container or bind-mounting it into one is not built yet")
-
 // durableDir is where a node's powerfs keeps what survives a power failure,
 // next to its data directory.
 const durableDir = "durable"

@@ -25,9 +25,14 @@ type Spec struct {
 	// LogDir receives nodes/<id>.log when the cluster closes (may be empty).
 	LogDir string
 	// PowerLoss puts each node's data directory on a powerfs mount, so
-	// that the cluster is a PowerFailer (process runtime only; needs root
-	// and /dev/fuse).
+	// that the cluster is a PowerFailer (needs /dev/fuse; the process
+	// runtime needs root, the docker runtime gives the containers
+	// /dev/fuse and SYS_ADMIN).
 	PowerLoss bool
+	// LinkFaults makes the cluster a LinkFaulter. The process runtime
+	// always is (its proxy carries every peer link); the docker runtime
+	// then puts a link forwarder in front of each node (cmd/faultinit).
+	LinkFaults bool
 }
 
 // Grudge says, for each node, the nodes whose traffic it drops: grudge[dst]

@@ -122,6 +122,11 @@ func TestImageTagAndContext(t *testing.T) {
 	if recipe("raftd", b, a).tag() == tag || recipe("other", a, b).tag() == tag {
 		t.Fatal("tag ignores the content")
 	}
+	withInit := recipe("raftd", a, b)
+	withInit.init = a
+	if withInit.tag() == tag {
+		t.Fatal("tag ignores faultinit")
+	}
 	user := imageRecipe{system: "etcd", base: "example/etcd:v3", netfault: b}
 	if user.tag() == (imageRecipe{system: "etcd", base: "example/etcd:v4", netfault: b}).tag() {
 		t.Fatal("tag ignores the user's base image")
@@ -131,10 +136,11 @@ func TestImageTagAndContext(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	node, nf := filepath.Join(dir, "node"), filepath.Join(dir, "nf")
+	node, nf, fi := filepath.Join(dir, "node"), filepath.Join(dir, "nf"), filepath.Join(dir, "fi")
 	os.WriteFile(node, []byte("NODE"), 0o755)
 	os.WriteFile(nf, []byte("NF"), 0o755)
-	r, err := imageContext(imageRecipe{system: "raftd", node: builtBinary{Path: node}, netfault: builtBinary{Path: nf}})
+	os.WriteFile(fi, []byte("FI"), 0o755)
+	r, err := imageContext(imageRecipe{system: "raftd", node: builtBinary{Path: node}, netfault: builtBinary{Path: nf}, init: builtBinary{Path: fi}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +157,7 @@ func TestImageTagAndContext(t *testing.T) {
 		data, _ := io.ReadAll(tr)
 		files[h.Name] = string(data)
 	}
-	if files["raftd"] != "NODE" || files["netfault"] != "NF" || !strings.HasPrefix(files["Dockerfile"], "FROM scratch\n") {
+	if files["raftd"] != "NODE" || files["netfault"] != "NF" || files["faultinit"] != "FI" || !strings.HasPrefix(files["Dockerfile"], "FROM scratch\n") {
 		t.Fatalf("build context: %v", files)
 	}
 	if !strings.Contains(files["Dockerfile"], `ENTRYPOINT ["/raftd"]`) {

@@ -90,7 +90,38 @@ func Mount(dir, backing string) (*Disk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("powerfs: mount %s: %w", dir, err)
 	}
+	if err := fuseCloseOnExec(); err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("powerfs: mount %s: %w", dir, err)
+	}
 	return d, nil
+}
+
+// fuseCloseOnExec marks this process's /dev/fuse descriptors close-on-exec
+// (go-fuse opens them without it). A node started later must not inherit
+// one: the kernel aborts a FUSE connection only when the last descriptor
+// of its device closes, so a node holding one, killed while its exit
+// flushes a file on the mount, would wait for a server that can no longer
+// answer, and never die (seen in Docker: the container could not be
+// removed).
+func fuseCloseOnExec() error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || target != "/dev/fuse" {
+			continue
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+			return fmt.Errorf("close-on-exec for /dev/fuse descriptor %d: %w", fd, err)
+		}
+	}
+	return nil
 }
 
 // PowerFail drops what a power failure loses, per loss, and reports each
@@ -129,6 +160,27 @@ func (d *Disk) PowerFail(loss Loss, rng *rand.Rand) ([]FileLoss, error) {
 		return 0
 	})
 	return losses, errors.Join(errs...)
+}
+
+// Sync makes every unsynced change durable, as the kernel writes its page
+// cache back after a process dies: what a crash, unlike a power failure,
+// leaves on the disk. The docker runtime calls it when a node ends by any
+// way other than a power failure, since there the cache dies with the
+// container.
+func (d *Disk) Sync() error {
+	d.mu.Lock()
+	caches := make([]*fileCache, 0, len(d.caches))
+	for _, c := range d.caches {
+		caches = append(caches, c)
+	}
+	d.mu.Unlock()
+	var errs []error
+	for _, c := range caches {
+		if errno := c.sync(); errno != 0 {
+			errs = append(errs, fmt.Errorf("powerfs: syncing %s: %w", d.backingPath(c), errno))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Unsynced is how many changes wait for an fsync, over every file.

@@ -2,6 +2,7 @@ package powerfs
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -382,4 +383,52 @@ func mounted(t *testing.T, dir string) bool {
 		t.Fatal(err)
 	}
 	return st.Dev != parent.Dev
+}
+
+// Sync is what the docker runtime does when a node ends without a power
+// failure: the cache reaches the disk, and a later power failure loses
+// none of it.
+func TestSyncMakesTheCacheDurable(t *testing.T) {
+	d := mountDisk(t)
+	path := filepath.Join(d.Dir, "f")
+	writeFile(t, path, []byte("written"), 0, nil)
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(d.Backing, "f")); string(got) != "written" {
+		t.Fatalf("backing after sync: %q", got)
+	}
+	if losses := powerFail(t, d, LoseUnsynced, 1); len(losses) != 0 {
+		t.Fatalf("power failure after sync lost %+v", losses)
+	}
+}
+
+// No process started after a mount inherits its /dev/fuse descriptor: a
+// killed node holding one would keep the connection alive and hang in its
+// exit, waiting for a flush nobody answers.
+func TestFUSEDescriptorIsCloseOnExec(t *testing.T) {
+	mountDisk(t)
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, e := range entries {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil || target != "/dev/fuse" {
+			continue
+		}
+		found++
+		var fd int
+		fmt.Sscan(e.Name(), &fd)
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("/dev/fuse descriptor %d is inherited by children", fd)
+		}
+	}
+	if found == 0 {
+		t.Fatal("no /dev/fuse descriptor open while mounted")
+	}
 }

@@ -1,4 +1,4 @@
-package runtime
+package linkpump
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 
 // pumped copies data through a pump with fault f over a real TCP
 // connection and returns what arrived and how long it took.
-func pumped(t *testing.T, data []byte, f LinkFault) ([]byte, time.Duration) {
+func pumped(t *testing.T, data []byte, f Fault) ([]byte, time.Duration) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -37,7 +37,7 @@ func pumped(t *testing.T, data []byte, f LinkFault) ([]byte, time.Duration) {
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
-		pump(out, bytes.NewReader(data), func() LinkFault { return f }, quit)
+		Pump(out, bytes.NewReader(data), func() Fault { return f }, quit)
 		out.Close()
 		close(done)
 	}()
@@ -56,7 +56,7 @@ func payload(n int) []byte {
 
 func TestHealthyPumpCopiesEverything(t *testing.T) {
 	data := payload(200 << 10)
-	got, _ := pumped(t, data, LinkFault{})
+	got, _ := pumped(t, data, Fault{})
 	if !bytes.Equal(got, data) {
 		t.Fatalf("got %d bytes, want the %d sent, in order", len(got), len(data))
 	}
@@ -66,11 +66,11 @@ func TestHealthyPumpCopiesEverything(t *testing.T) {
 // what it loses), but no sooner than its delay or stall.
 func TestSlowPumpsDeliverEverythingNoSoonerThanTheirFault(t *testing.T) {
 	for name, tc := range map[string]struct {
-		f       LinkFault
+		f       Fault
 		atLeast time.Duration
 	}{
-		"delay": {LinkFault{DelayMs: 150, JitterMs: 50}, 150 * time.Millisecond},
-		"loss":  {LinkFault{LossPct: 100, StallMs: 100}, 100 * time.Millisecond},
+		"delay": {Fault{DelayMs: 150, JitterMs: 50}, 150 * time.Millisecond},
+		"loss":  {Fault{LossPct: 100, StallMs: 100}, 100 * time.Millisecond},
 	} {
 		data := payload(64 << 10)
 		got, took := pumped(t, data, tc.f)
@@ -84,26 +84,26 @@ func TestSlowPumpsDeliverEverythingNoSoonerThanTheirFault(t *testing.T) {
 }
 
 func TestResettingPumpCutsTheStream(t *testing.T) {
-	got, _ := pumped(t, payload(64<<10), LinkFault{ResetPct: 100})
+	got, _ := pumped(t, payload(64<<10), Fault{ResetPct: 100})
 	if len(got) != 0 {
 		t.Fatalf("%d bytes passed a link that resets every chunk", len(got))
 	}
 }
 
 func TestThrottledPumpKeepsToItsBandwidth(t *testing.T) {
-	data := payload(4 * chunkSize)
-	got, took := pumped(t, data, LinkFault{BandwidthKBps: 64})
+	data := payload(4 * ChunkSize)
+	got, took := pumped(t, data, Fault{BandwidthKBps: 64})
 	if !bytes.Equal(got, data) {
 		t.Fatalf("got %d bytes, want the %d sent", len(got), len(data))
 	}
 	// The first chunk goes at once; the other three wait for the budget.
-	if min := 3 * chunkSize * time.Second / (64 << 10); took < min {
+	if min := 3 * ChunkSize * time.Second / (64 << 10); took < min {
 		t.Fatalf("%d bytes at 64 KiB/s took %v, under %v", len(data), took, min)
 	}
 }
 
 func TestFlakyLinkIsDownPartOfEachPeriod(t *testing.T) {
-	f := LinkFault{FlakyUpMs: 60, FlakyDownMs: 40}
+	f := Fault{FlakyUpMs: 60, FlakyDownMs: 40}
 	base := time.Unix(0, 0).Add(1000 * time.Millisecond) // a period boundary
 	cases := map[time.Duration]time.Duration{
 		0:                      0,
@@ -119,13 +119,13 @@ func TestFlakyLinkIsDownPartOfEachPeriod(t *testing.T) {
 	}
 }
 
-func TestLinkFaultValidateNamesTheProblem(t *testing.T) {
-	for _, bad := range []LinkFault{{DelayMs: -1}, {LossPct: 101}, {FlakyUpMs: 10}} {
+func TestFaultValidateNamesTheProblem(t *testing.T) {
+	for _, bad := range []Fault{{DelayMs: -1}, {LossPct: 101}, {FlakyUpMs: 10}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
-	if err := (LinkFault{DelayMs: 10, JitterMs: 5, LossPct: 5, StallMs: 200, BandwidthKBps: 8, FlakyUpMs: 50, FlakyDownMs: 20}).Validate(); err != nil {
+	if err := (Fault{DelayMs: 10, JitterMs: 5, LossPct: 5, StallMs: 200, BandwidthKBps: 8, FlakyUpMs: 50, FlakyDownMs: 20}).Validate(); err != nil {
 		t.Errorf("a sane fault refused: %v", err)
 	}
 }
