@@ -15,7 +15,9 @@ import (
 // reset (loss: what packet loss does to TCP), trickle (bandwidth), or stop
 // and start many times a second (flaky). It needs nothing from the system,
 // only a runtime that carries peer traffic through its own proxy
-// (runtime.LinkFaulter: the process runtime).
+// (runtime.LinkFaulter: the process runtime's per-node proxy, or in Docker
+// a forwarder inside each container, which a campaign asks for before the
+// cluster starts: runtime.Spec.LinkFaults).
 const Link Kind = "link"
 
 // Modes of link.
@@ -42,7 +44,8 @@ const (
 	linkOneWayChance               = 3 // one fault in three hits only the links out of the targets
 )
 
-// OpLinkFaults is runtime.LinkFaulter.
+// OpLinkFaults is runtime.LinkFaulter (in Docker, a cluster started with
+// runtime.Spec.LinkFaults).
 const OpLinkFaults RuntimeOp = "link-faults"
 
 // setLinked holds the nodes whose links a link fault disturbs.
@@ -109,7 +112,7 @@ func drawLinkFault(p *planner, mode string) runtime.LinkFault {
 func linkFaulter(n *Nemesis) (runtime.LinkFaulter, error) {
 	lf, ok := n.env.Cluster.(runtime.LinkFaulter)
 	if !ok {
-		return nil, fmt.Errorf("link: the runtime cannot disturb links (only the process runtime carries peer traffic through its own proxy)")
+		return nil, fmt.Errorf("link: the runtime cannot disturb links (%T carries no peer traffic through a proxy of its own)", n.env.Cluster)
 	}
 	return lf, nil
 }

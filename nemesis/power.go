@@ -33,7 +33,8 @@ const (
 )
 
 // OpPowerLoss is runtime.PowerFailer: a cluster started with
-// runtime.Spec.PowerLoss.
+// runtime.Spec.PowerLoss (process runtime: powerfs served by the checker;
+// docker: by cmd/faultinit inside each container).
 const OpPowerLoss RuntimeOp = "power-loss"
 
 type powerKind struct{}
