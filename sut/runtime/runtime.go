@@ -7,7 +7,8 @@
 // SIGSTOP/SIGCONT). It knows how to start, stop and cut off nodes; it never
 // looks inside them (it only asks a system's health path whether a node
 // serves; sut/system says how a node is started), and it does not decide which faults happen when: that is the
-// nemesis. cmd/netfault is its helper inside docker nodes.
+// nemesis. cmd/netfault and cmd/faultinit are its helpers inside docker
+// nodes (partitions; powerfs and the link forwarder).
 package runtime
 
 import (
