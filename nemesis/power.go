@@ -107,9 +107,24 @@ func (powerKind) start(ctx context.Context, n *Nemesis, f fault) error {
 }
 
 // heal brings the power back: the nodes f cut (and any no other active
-// fault holds down) restart from their data.
+// fault holds down) restart from their data, all at once, as a rack does
+// when its power returns (in Docker a restart takes seconds, so one by one
+// would hold a majority down several times longer than the fault).
 func (powerKind) heal(ctx context.Context, n *Nemesis, f fault) error {
-	return n.restartKilled(ctx, n.healable(setKilled, f))
+	ids := n.healable(setKilled, f)
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			if err := n.env.Cluster.Restart(ctx, id); err != nil {
+				errs[i] = fmt.Errorf("restart %s: %w", id, err)
+				return
+			}
+			n.unmarkNode(setKilled, id)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // value is {"mode", "nodes", "loss", "seed"} and, once the power is cut,
