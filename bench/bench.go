@@ -29,9 +29,12 @@ const (
 // Config is one benchmark of one system.
 type Config struct {
 	Clients  []int         // concurrent clients, one write and one read phase each
-	Duration time.Duration // per phase
-	Nodes    int
-	Keys     int // keys written and read, "k0".."k<Keys-1>"
+	Duration time.Duration // per phase and system
+	// Rounds splits each phase into this many stretches of
+	// Duration/Rounds, which run on each system in turn; zero means 1.
+	Rounds int
+	Nodes  int
+	Keys   int // keys written and read, "k0".."k<Keys-1>"
 	// WorkDir holds the clusters' data and logs; empty means os.TempDir().
 	WorkDir string
 	// RequestTimeout bounds one request attempt; zero means 5 s.
@@ -50,6 +53,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--nodes: must be at least 1, got %d", c.Nodes)
 	case c.Keys < 1:
 		return fmt.Errorf("--keys: must be at least 1, got %d", c.Keys)
+	case c.Rounds < 0:
+		return fmt.Errorf("--rounds: must be at least 1, got %d", c.Rounds)
+	case c.Rounds > 0 && c.Duration/time.Duration(c.Rounds) < 10*time.Millisecond:
+		return fmt.Errorf("--rounds: %d rounds leave less than 10ms of the %v phase each", c.Rounds, c.Duration)
 	}
 	for _, n := range c.Clients {
 		if n < 1 {
@@ -60,6 +67,9 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Rounds <= 0 {
+		c.Rounds = 1
+	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 5 * time.Second
 	}
@@ -85,13 +95,15 @@ type Phase struct {
 	Clients int `json:"clients"`
 	// Ops counts the operations that succeeded, Errors those that did not
 	// (timeouts, refusals); only successes have a latency.
-	Ops       int     `json:"ops"`
-	Errors    int     `json:"errors"`
-	Latencies int     `json:"latencies"` // latencies recorded: one per success
-	Seconds   float64 `json:"seconds"`
-	PerSecond float64 `json:"ops_per_second"`
-	P50       Millis  `json:"p50_ms"`
-	P99       Millis  `json:"p99_ms"`
+	Ops    int `json:"ops"`
+	Errors int `json:"errors"`
+	// FirstError is the first failure of the phase, "" without one.
+	FirstError string  `json:"first_error,omitempty"`
+	Latencies  int     `json:"latencies"` // latencies recorded: one per success
+	Seconds    float64 `json:"seconds"`
+	PerSecond  float64 `json:"ops_per_second"`
+	P50        Millis  `json:"p50_ms"`
+	P99        Millis  `json:"p99_ms"`
 	// ServerCPU is the CPU time (user+system, from /proc/<pid>/stat) the
 	// node processes used during the phase; ServerCPUPerOp divides it by Ops.
 	ServerCPU      Millis `json:"server_cpu_ms"`
@@ -108,9 +120,10 @@ func (m Millis) MarshalJSON() ([]byte, error) {
 // Run benchmarks systems side by side. It starts a cluster of cfg.Nodes
 // nodes of each on the process runtime, waits for each one's leader and
 // fills every key once; then it runs a write phase for each client count
-// and a read phase for each, every phase on each system in turn, so that a
-// burst of load from elsewhere on the machine lands on neighbouring phases
-// of both systems rather than on one system's whole run. The clusters are
+// and a read phase for each. A phase runs on each system in turn, in rounds
+// of short stretches (Config.Rounds), so that a burst of load from elsewhere
+// on the machine lands on both systems alike rather than on one system's
+// whole phase. The clusters are
 // removed at the end. Results are in the order of systems.
 func Run(ctx context.Context, systems []system.System, cfg Config) ([]Result, error) {
 	if err := cfg.Validate(); err != nil {
@@ -133,17 +146,47 @@ func Run(ctx context.Context, systems []system.System, cfg Config) ([]Result, er
 	}
 	for _, op := range []Op{Write, Read} {
 		for _, n := range cfg.Clients {
-			for i, g := range gens {
-				p, err := g.phase(ctx, op, n)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %s phase with %d clients: %w", g.sys.Name(), op, n, err)
-				}
-				cfg.Log.Info("bench: phase done", "system", g.sys.Name(), "op", op, "clients", n, "ops_per_second", int(p.PerSecond))
+			phases, err := phase(ctx, gens, op, n, cfg)
+			if err != nil {
+				return nil, err
+			}
+			for i, p := range phases {
 				results[i].Phases = append(results[i].Phases, p)
 			}
 		}
 	}
 	return results, nil
+}
+
+// phase runs n clients doing op on every system: cfg.Rounds rounds, each a
+// stretch of cfg.Duration/cfg.Rounds on each system in turn, with the same
+// clients throughout.
+func phase(ctx context.Context, gens []*generator, op Op, n int, cfg Config) ([]Phase, error) {
+	clients := make([][]system.Client, len(gens))
+	for i, g := range gens {
+		clients[i] = g.newClients(n)
+		defer closeAll(clients[i])
+	}
+	stretches := make([][]stretch, len(gens))
+	for range cfg.Rounds {
+		for i, g := range gens {
+			st, err := g.measure(ctx, clients[i], op, cfg.Duration/time.Duration(cfg.Rounds))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s phase with %d clients: %w", g.sys.Name(), op, n, err)
+			}
+			stretches[i] = append(stretches[i], st)
+		}
+	}
+	phases := make([]Phase, len(gens))
+	for i, g := range gens {
+		p, err := summarize(op, n, stretches[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s phase with %d clients: %w", g.sys.Name(), op, n, err)
+		}
+		cfg.Log.Info("bench: phase done", "system", g.sys.Name(), "op", op, "clients", n, "ops_per_second", int(p.PerSecond))
+		phases[i] = p
+	}
+	return phases, nil
 }
 
 // prepare starts sys's cluster, finds where clients send their requests

@@ -16,7 +16,7 @@ import (
 func TestRunRaftd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := Config{Clients: []int{1, 4}, Duration: time.Second, Nodes: 3, Keys: 50, WorkDir: t.TempDir()}
+	cfg := Config{Clients: []int{1, 4}, Duration: time.Second, Rounds: 2, Nodes: 3, Keys: 50, WorkDir: t.TempDir()}
 	rs, err := Run(ctx, []system.System{system.Raftd(system.RaftdOptions{WithoutFaultInjection: true})}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +76,8 @@ func TestConfigErrorsNameTheFlag(t *testing.T) {
 		{func(c *Config) { c.Duration = 0 }, "--duration"},
 		{func(c *Config) { c.Nodes = 0 }, "--nodes"},
 		{func(c *Config) { c.Keys = -1 }, "--keys"},
+		{func(c *Config) { c.Rounds = -1 }, "--rounds"},
+		{func(c *Config) { c.Rounds = 200 }, "--rounds: 200 rounds"},
 	} {
 		c := ok
 		tc.edit(&c)

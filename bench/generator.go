@@ -71,29 +71,42 @@ type worker struct {
 	firstErr    error
 }
 
-// phase runs n clients doing op for cfg.Duration and measures them. Each
-// client sends its next request as soon as the last one is answered; the
-// phase ends when every request started before the deadline is answered.
-func (g *generator) phase(ctx context.Context, op Op, n int) (Phase, error) {
+// stretch is what n clients doing op measured over one stretch of a phase.
+type stretch struct {
+	ops          int // counted apart from the latencies, as a cross-check
+	workers      []worker
+	elapsed, cpu time.Duration
+}
+
+// newClients makes n clients, each with its own session.
+func (g *generator) newClients(n int) []system.Client {
 	clients := make([]system.Client, n)
 	for i := range clients {
 		clients[i] = g.newClient()
 	}
-	defer func() {
-		for _, cl := range clients {
-			cl.Close()
-		}
-	}()
-	var ops atomic.Int64 // counted apart from the latencies, as a cross-check
-	workers := make([]worker, n)
+	return clients
+}
+
+func closeAll(clients []system.Client) {
+	for _, cl := range clients {
+		cl.Close()
+	}
+}
+
+// measure runs the clients doing op for d. Each client sends its next
+// request as soon as the last one is answered; the stretch ends when every
+// request started before the deadline is answered.
+func (g *generator) measure(ctx context.Context, clients []system.Client, op Op, d time.Duration) (stretch, error) {
+	var ops atomic.Int64
+	workers := make([]worker, len(clients))
 	cpu0, err := g.cluster.serverCPU()
 	if err != nil {
-		return Phase{}, err
+		return stretch{}, err
 	}
 	start := time.Now()
-	deadline := start.Add(g.cfg.Duration)
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
-	for w := range n {
+	for w := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -104,12 +117,12 @@ func (g *generator) phase(ctx context.Context, op Op, n int) (Phase, error) {
 	elapsed := time.Since(start)
 	cpu1, err := g.cluster.serverCPU()
 	if err != nil {
-		return Phase{}, err
+		return stretch{}, err
 	}
 	if ctx.Err() != nil {
-		return Phase{}, ctx.Err()
+		return stretch{}, ctx.Err()
 	}
-	return summarize(op, n, int(ops.Load()), workers, elapsed, cpu1-cpu0)
+	return stretch{ops: int(ops.Load()), workers: workers, elapsed: elapsed, cpu: cpu1 - cpu0}, nil
 }
 
 // run is one closed-loop client of a phase.
@@ -138,19 +151,31 @@ func (g *generator) run(ctx context.Context, cl system.Client, op Op, w int, dea
 	}
 }
 
-// summarize merges the workers of a phase into its figures.
-func summarize(op Op, clients, ops int, workers []worker, elapsed, cpu time.Duration) (Phase, error) {
-	p := Phase{Op: op, Clients: clients, Ops: ops, Seconds: elapsed.Seconds(), ServerCPU: Millis(cpu)}
-	var lat []time.Duration
-	var firstErr error
-	counted := 0
-	for _, w := range workers {
-		lat = append(lat, w.latencies...)
-		p.Errors += w.errors
-		counted += w.ops
-		if firstErr == nil {
-			firstErr = w.firstErr
+// summarize merges the stretches of a phase into its figures.
+func summarize(op Op, clients int, stretches []stretch) (Phase, error) {
+	p := Phase{Op: op, Clients: clients}
+	var (
+		lat          []time.Duration
+		firstErr     error
+		counted, ops int
+		elapsed, cpu time.Duration
+	)
+	for _, st := range stretches {
+		ops += st.ops
+		elapsed += st.elapsed
+		cpu += st.cpu
+		for _, w := range st.workers {
+			lat = append(lat, w.latencies...)
+			p.Errors += w.errors
+			counted += w.ops
+			if firstErr == nil {
+				firstErr = w.firstErr
+			}
 		}
+	}
+	p.Ops, p.Seconds, p.ServerCPU = ops, elapsed.Seconds(), Millis(cpu)
+	if firstErr != nil {
+		p.FirstError = firstErr.Error()
 	}
 	if ops == 0 {
 		return p, fmt.Errorf("every operation failed, the first with: %w", firstErr)

@@ -35,7 +35,17 @@ func WriteTable(w io.Writer, results []Result) error {
 		row = append(row, column(results, i, func(p Phase) string { return fmt.Sprint(p.Errors) })...)
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range results {
+		for _, p := range r.Phases {
+			if p.Errors > 0 {
+				fmt.Fprintf(w, "%s %s with %d clients: %d errors, the first: %s\n", r.System, p.Op, p.Clients, p.Errors, p.FirstError)
+			}
+		}
+	}
+	return nil
 }
 
 func header(results []Result) []string {

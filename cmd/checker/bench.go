@@ -23,7 +23,7 @@ func benchUsage(w io.Writer) {
 	fmt.Fprintln(w, "Benchmarks systems under test side by side on this machine: for each system in --system,")
 	fmt.Fprintln(w, "a cluster of --nodes local processes (process runtime, fsync on); then one load generator")
 	fmt.Fprintln(w, "with each --clients count of closed-loop clients: writes, then linearizable reads, for")
-	fmt.Fprintln(w, "--duration each, every phase on each system in turn. Clients send to the leader. It prints ops/s, p50, p99 and the node")
+	fmt.Fprintln(w, "--duration each, in --rounds stretches alternating between the systems. Clients send to the leader. It prints ops/s, p50, p99 and the node")
 	fmt.Fprintln(w, "processes' CPU time per operation, with the ratio of the first system's ops/s to the")
 	fmt.Fprintln(w, "second's. etcd is built from its Go module on first use (minutes), then cached.")
 	fmt.Fprintln(w)
@@ -32,12 +32,12 @@ func benchUsage(w io.Writer) {
 }
 
 type benchOptions struct {
-	systems, clients   string
-	duration           time.Duration
-	nodes, keys        int
-	dir                string
-	json               bool
-	binary, args, caps string
+	systems, clients    string
+	duration            time.Duration
+	nodes, keys, rounds int
+	dir                 string
+	json                bool
+	binary, args, caps  string
 }
 
 func benchFlags(o *benchOptions) *flag.FlagSet {
@@ -47,6 +47,7 @@ func benchFlags(o *benchOptions) *flag.FlagSet {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long each phase runs")
 	fs.IntVar(&o.nodes, "nodes", 3, "nodes per cluster")
 	fs.IntVar(&o.keys, "keys", 1000, "distinct keys written and read")
+	fs.IntVar(&o.rounds, "rounds", 5, "split each phase into this many stretches that alternate between the systems")
 	fs.StringVar(&o.dir, "dir", "", "`directory` for the clusters' data and logs (default: a temporary one, removed afterwards)")
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout (the table goes to stderr)")
 	fs.StringVar(&o.binary, "system-binary", "", "node binary of the http system (docs/sut-protocol.md)")
@@ -58,13 +59,16 @@ func benchFlags(o *benchOptions) *flag.FlagSet {
 // parse turns the flags into the systems to bench and the benchmark's
 // configuration; every error names its flag.
 func (o benchOptions) parse() ([]system.System, bench.Config, error) {
-	cfg := bench.Config{Duration: o.duration, Nodes: o.nodes, Keys: o.keys}
+	cfg := bench.Config{Duration: o.duration, Nodes: o.nodes, Keys: o.keys, Rounds: o.rounds}
 	for _, part := range strings.Split(o.clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 1 {
 			return nil, cfg, fmt.Errorf("--clients: %q is not a positive integer", part)
 		}
 		cfg.Clients = append(cfg.Clients, n)
+	}
+	if o.rounds < 1 {
+		return nil, cfg, fmt.Errorf("--rounds: must be at least 1, got %d", o.rounds)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, cfg, err
@@ -135,7 +139,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for i, sys := range systems {
 		names[i] = sys.Name() + " " + sys.Version()
 	}
-	fmt.Fprintf(out, "starting %s; every phase runs on each system in turn\n", strings.Join(names, ", "))
+	fmt.Fprintf(out, "starting %s; each phase runs in %d rounds of %v on each system in turn\n", strings.Join(names, ", "), cfg.Rounds, cfg.Duration/time.Duration(cfg.Rounds))
 	results, err := bench.Run(ctx, systems, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "checker bench: %v\n", err)

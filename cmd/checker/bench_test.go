@@ -19,6 +19,8 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"bench", "--duration", "0s"}, "--duration: must be positive"},
 		{[]string{"bench", "--nodes", "0"}, "--nodes: must be at least 1"},
 		{[]string{"bench", "--keys", "0"}, "--keys: must be at least 1"},
+		{[]string{"bench", "--rounds", "0"}, "--rounds: must be at least 1"},
+		{[]string{"bench", "--rounds", "1000", "--duration", "1s"}, "--rounds: 1000 rounds leave less than 10ms"},
 		{[]string{"bench", "--system-binary", "/bin/true"}, "--system-binary, --system-args and --system-capabilities describe the http system"},
 		{[]string{"bench", "--system", "http", "--system-args", "--id {id}", "--system-capabilities", "teleport"}, "--system-capabilities"},
 		{[]string{"bench", "extra"}, `unexpected argument "extra"`},
