@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/report/junit"
 )
 
 func fixtureRun(t *testing.T, run string) *runData {
@@ -221,7 +222,7 @@ func TestJUnitOfTheInvalidFixture(t *testing.T) {
 	if s.Tests != 8 || s.Failures != 2 || s.Errors != 0 || len(s.Suites) != 1 {
 		t.Fatalf("junit totals: tests %d failures %d errors %d", s.Tests, s.Failures, s.Errors)
 	}
-	cases := map[string]junitCase{}
+	cases := map[string]junit.Case{}
 	for _, c := range s.Suites[0].Cases {
 		cases[c.Name] = c
 	}

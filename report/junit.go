@@ -1,64 +1,17 @@
 package report
 
 import (
-	"encoding/xml"
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/faultline/faultline/check"
+	"github.com/faultline/faultline/report/junit"
 	"github.com/faultline/faultline/store"
 )
-
-// The JUnit XML dialect read by GitHub Actions reporters, GitLab and Jenkins:
-// <testsuites> of <testsuite> of <testcase>, each with at most one
-// <failure> (the property does not hold) or <error> (it could not be
-// decided), a message attribute and a text body.
-
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr,omitempty"`
-	Hostname   string          `xml:"hostname,attr"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out,omitempty"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Body    string `xml:",chardata"`
-}
 
 // Grouping of keys into linearizability test cases: one case per key up to
 // maxKeyCases keys, then contiguous groups, so a 10,000-key run gives a
@@ -76,7 +29,8 @@ var classifiedKinds = []struct{ kind, name string }{
 	{check.Duplicate, "no duplicate applies: no element is applied twice"},
 }
 
-func secondsAttr(ns int64) string { return fmt.Sprintf("%.3f", float64(ns)/1e9) }
+// secondsAttr is a time attribute of ns nanoseconds.
+func secondsAttr(ns int64) string { return junit.Seconds(time.Duration(ns)) }
 
 // junitXML renders junit.xml for a run.
 func junitXML(r *runData) ([]byte, error) {
@@ -85,13 +39,13 @@ func junitXML(r *runData) ([]byte, error) {
 		name = r.Campaign.Name
 	}
 	class := "faultline." + sanitizeClass(name)
-	suite := junitSuite{Name: class, Hostname: "localhost"}
+	suite := junit.Suite{Name: class, Hostname: "localhost"}
 	if t, ok := r.Campaign.Started(); ok {
 		suite.Timestamp = t.Format("2006-01-02T15:04:05")
 	}
 	if c := r.Campaign; c != nil {
 		if s := c.seedString(); s != "" {
-			suite.Properties = append(suite.Properties, junitProperty{"seed", s})
+			suite.Properties = append(suite.Properties, junit.Property{Name: "seed", Value: s})
 		}
 		for _, s := range c.Settings() {
 			if s.Name == "seed" {
@@ -100,38 +54,34 @@ func junitXML(r *runData) ([]byte, error) {
 			if s.Value == "(default)" || s.Value == "(none)" {
 				s.Value = ""
 			}
-			suite.Properties = append(suite.Properties, junitProperty(s))
+			suite.Properties = append(suite.Properties, junit.Property(s))
 		}
 		if c.Reproduce != "" {
-			suite.Properties = append(suite.Properties, junitProperty{"reproduce", c.Reproduce})
+			suite.Properties = append(suite.Properties, junit.Property{Name: "reproduce", Value: c.Reproduce})
 			suite.SystemOut = "Reproduce with: " + c.Reproduce + "\n"
 		}
 	}
-	suite.Cases = append(suite.Cases, campaignCase(r, class))
-	suite.Cases = append(suite.Cases, linearizabilityCases(r, class)...)
-	suite.Cases = append(suite.Cases, anomalyKindCases(r, class)...)
-	suite.Cases = append(suite.Cases, availabilityCase(r, class))
+	suite.Add(campaignCase(r, class))
+	for _, c := range linearizabilityCases(r, class) {
+		suite.Add(c)
+	}
+	for _, c := range anomalyKindCases(r, class) {
+		suite.Add(c)
+	}
+	suite.Add(availabilityCase(r, class))
 
 	var total int64
 	if r.Result != nil {
 		total = r.Result.Stats.CheckNs
 	}
 	suite.Time = secondsAttr(total)
-	for _, c := range suite.Cases {
-		suite.Tests++
-		if c.Failure != nil {
-			suite.Failures++
-		}
-		if c.Error != nil {
-			suite.Errors++
-		}
-	}
-	doc := junitSuites{Name: "faultline", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: suite.Time, Suites: []junitSuite{suite}}
-	b, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
+	doc := junit.Suites{Name: "faultline", Time: suite.Time}
+	doc.Add(suite)
+	var b bytes.Buffer
+	if err := junit.Write(&b, doc); err != nil {
 		return nil, err
 	}
-	return append([]byte(xml.Header), append(b, '\n')...), nil
+	return b.Bytes(), nil
 }
 
 func sanitizeClass(s string) string {
@@ -143,19 +93,19 @@ func sanitizeClass(s string) string {
 	}, s)
 }
 
-func campaignCase(r *runData, class string) junitCase {
-	c := junitCase{Name: "campaign ran to completion", Classname: class + ".campaign", Time: "0.000"}
+func campaignCase(r *runData, class string) junit.Case {
+	c := junit.Case{Name: "campaign ran to completion", Classname: class + ".campaign", Time: "0.000"}
 	switch {
 	case r.Campaign == nil:
-		c.Error = &junitProblem{Type: "incomplete", Message: "campaign.json is missing or unreadable", Body: strings.Join(r.Problems, "\n")}
+		c.Error = &junit.Problem{Type: "incomplete", Message: "campaign.json is missing or unreadable", Body: strings.Join(r.Problems, "\n")}
 	case r.Campaign.Status == store.StatusError:
-		c.Error = &junitProblem{Type: "error", Message: "the campaign failed: " + r.Campaign.Error, Body: strings.Join(r.Problems, "\n")}
+		c.Error = &junit.Problem{Type: "error", Message: "the campaign failed: " + r.Campaign.Error, Body: strings.Join(r.Problems, "\n")}
 	case r.Campaign.Status == store.StatusInterrupted:
-		c.Error = &junitProblem{Type: "interrupted", Message: "the campaign was interrupted before its end", Body: strings.Join(r.Problems, "\n")}
+		c.Error = &junit.Problem{Type: "interrupted", Message: "the campaign was interrupted before its end", Body: strings.Join(r.Problems, "\n")}
 	case r.Campaign.ShownStatus() == store.StatusAbandoned:
-		c.Error = &junitProblem{Type: "abandoned", Message: "the process running the campaign is gone and never recorded its end", Body: strings.Join(r.Problems, "\n")}
+		c.Error = &junit.Problem{Type: "abandoned", Message: "the process running the campaign is gone and never recorded its end", Body: strings.Join(r.Problems, "\n")}
 	case r.Campaign.Status == store.StatusRunning:
-		c.Error = &junitProblem{Type: "incomplete", Message: "the campaign never recorded its end", Body: strings.Join(r.Problems, "\n")}
+		c.Error = &junit.Problem{Type: "incomplete", Message: "the campaign never recorded its end", Body: strings.Join(r.Problems, "\n")}
 	case r.Campaign.Recovery != "":
 		c.SystemOut = "Recovery after healing: " + r.Campaign.Recovery
 	}
@@ -163,12 +113,12 @@ func campaignCase(r *runData, class string) junitCase {
 }
 
 // linearizabilityCases checks linearizability per key, or per group of keys.
-func linearizabilityCases(r *runData, class string) []junitCase {
+func linearizabilityCases(r *runData, class string) []junit.Case {
 	class += ".linearizability"
 	res := r.Result
 	if res == nil {
-		return []junitCase{{Name: "linearizable", Classname: class, Time: "0.000",
-			Error: &junitProblem{Type: "incomplete", Message: "no results.json: the history was not checked", Body: strings.Join(r.Problems, "\n")}}}
+		return []junit.Case{{Name: "linearizable", Classname: class, Time: "0.000",
+			Error: &junit.Problem{Type: "incomplete", Message: "no results.json: the history was not checked", Body: strings.Join(r.Problems, "\n")}}}
 	}
 	workload := res.Workload
 	if workload == "" {
@@ -177,9 +127,9 @@ func linearizabilityCases(r *runData, class string) []junitCase {
 	keys := append([]check.KeyResult(nil), res.Keys...)
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Key < keys[j].Key })
 	if len(keys) == 0 {
-		c := junitCase{Name: "linearizable: " + workload + " workload", Classname: class, Time: secondsAttr(res.Stats.CheckNs)}
+		c := junit.Case{Name: "linearizable: " + workload + " workload", Classname: class, Time: secondsAttr(res.Stats.CheckNs)}
 		setVerdict(&c, res.Valid, res.Reason, res.Anomalies)
-		return []junitCase{c}
+		return []junit.Case{c}
 	}
 	byKey := map[string][]check.Anomaly{}
 	for _, a := range res.Anomalies {
@@ -189,7 +139,7 @@ func linearizabilityCases(r *runData, class string) []junitCase {
 	if len(keys) > maxKeyCases {
 		size = (len(keys) + maxKeyCases - 1) / maxKeyCases
 	}
-	var out []junitCase
+	var out []junit.Case
 	for start := 0; start < len(keys); start += size {
 		group := keys[start:min(start+size, len(keys))]
 		name := fmt.Sprintf("linearizable: %s key %s", workload, group[0].Key)
@@ -213,7 +163,7 @@ func linearizabilityCases(r *runData, class string) []junitCase {
 				}
 			}
 		}
-		c := junitCase{Name: strings.TrimSpace(name), Classname: class, Time: secondsAttr(elapsed)}
+		c := junit.Case{Name: strings.TrimSpace(name), Classname: class, Time: secondsAttr(elapsed)}
 		reason := res.Reason
 		if len(unknownKeys) > 0 {
 			reason = strings.TrimSpace(reason + " (undecided keys: " + strings.Join(unknownKeys, ", ") + ")")
@@ -224,16 +174,16 @@ func linearizabilityCases(r *runData, class string) []junitCase {
 	return out
 }
 
-func setVerdict(c *junitCase, v check.Verdict, reason string, anoms []check.Anomaly) {
+func setVerdict(c *junit.Case, v check.Verdict, reason string, anoms []check.Anomaly) {
 	switch v {
 	case check.Invalid:
-		c.Failure = &junitProblem{Type: "non-linearizable", Message: summarize(anoms, "not linearizable"), Body: explanations(anoms)}
+		c.Failure = &junit.Problem{Type: "non-linearizable", Message: summarize(anoms, "not linearizable"), Body: explanations(anoms)}
 	case check.Unknown:
 		msg := "unknown: the check did not decide"
 		if reason != "" {
 			msg += ": " + reason
 		}
-		c.Error = &junitProblem{Type: "unknown", Message: msg}
+		c.Error = &junit.Problem{Type: "unknown", Message: msg}
 	}
 }
 
@@ -279,13 +229,13 @@ func explanations(anoms []check.Anomaly) string {
 	return b.String()
 }
 
-func anomalyKindCases(r *runData, class string) []junitCase {
+func anomalyKindCases(r *runData, class string) []junit.Case {
 	class += ".anomalies"
-	var out []junitCase
+	var out []junit.Case
 	for _, k := range classifiedKinds {
-		c := junitCase{Name: k.name, Classname: class, Time: "0.000"}
+		c := junit.Case{Name: k.name, Classname: class, Time: "0.000"}
 		if r.Result == nil {
-			c.Error = &junitProblem{Type: "incomplete", Message: "no results.json: the history was not checked"}
+			c.Error = &junit.Problem{Type: "incomplete", Message: "no results.json: the history was not checked"}
 			out = append(out, c)
 			continue
 		}
@@ -296,7 +246,7 @@ func anomalyKindCases(r *runData, class string) []junitCase {
 			}
 		}
 		if len(anoms) > 0 {
-			c.Failure = &junitProblem{Type: k.kind, Message: summarize(anoms, kindTitle(k.kind)+" found"), Body: explanations(anoms)}
+			c.Failure = &junit.Problem{Type: k.kind, Message: summarize(anoms, kindTitle(k.kind)+" found"), Body: explanations(anoms)}
 		}
 		out = append(out, c)
 	}
@@ -305,10 +255,10 @@ func anomalyKindCases(r *runData, class string) []junitCase {
 
 // availabilityCase: after every heal an operation invoked later succeeded.
 // The body lists availability per fault phase, for the record.
-func availabilityCase(r *runData, class string) junitCase {
-	c := junitCase{Name: "available: the cluster served again after every heal", Classname: class + ".availability", Time: "0.000"}
+func availabilityCase(r *runData, class string) junit.Case {
+	c := junit.Case{Name: "available: the cluster served again after every heal", Classname: class + ".availability", Time: "0.000"}
 	if r.History == nil {
-		c.Error = &junitProblem{Type: "incomplete", Message: "history.jsonl is missing: availability is unknown"}
+		c.Error = &junit.Problem{Type: "incomplete", Message: "history.jsonl is missing: availability is unknown"}
 		return c
 	}
 	a := analyse(r.History)
@@ -327,9 +277,9 @@ func availabilityCase(r *runData, class string) junitCase {
 	c.SystemOut = out.String()
 	switch {
 	case len(missed) > 0:
-		c.Failure = &junitProblem{Type: "unavailable", Message: fmt.Sprintf("no operation succeeded after %s: %s", plural(len(missed), "heal", "heals"), strings.Join(missed, "; ")), Body: out.String()}
+		c.Failure = &junit.Problem{Type: "unavailable", Message: fmt.Sprintf("no operation succeeded after %s: %s", plural(len(missed), "heal", "heals"), strings.Join(missed, "; ")), Body: out.String()}
 	case r.History.Len() > 0 && a.Ok == 0:
-		c.Failure = &junitProblem{Type: "unavailable", Message: fmt.Sprintf("none of %d operations succeeded", r.History.Len()), Body: out.String()}
+		c.Failure = &junit.Problem{Type: "unavailable", Message: fmt.Sprintf("none of %d operations succeeded", r.History.Len()), Body: out.String()}
 	}
 	return c
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/faultline/faultline/report/junit"
 )
 
 func TestWriteRunInvalidRunExplainsTheStaleRead(t *testing.T) {
@@ -156,9 +158,9 @@ func TestLongHistoryKeepsThePageSmall(t *testing.T) {
 	}
 }
 
-func readJUnit(t *testing.T, path string) junitSuites {
+func readJUnit(t *testing.T, path string) junit.Suites {
 	t.Helper()
-	var s junitSuites
+	var s junit.Suites
 	if err := xml.Unmarshal([]byte(readFile(t, path)), &s); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -1,47 +1,36 @@
 package sweep
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/faultline/faultline/report/junit"
+	"github.com/faultline/faultline/store"
 )
 
-// JUnitFile is the sweep's JUnit XML, beside sweep.json.
-const JUnitFile = "junit.xml"
+// JUnitFile is the sweep's JUnit XML, beside sweep.json; the store names it.
+const JUnitFile = store.JUnitFile
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+// timedCase is a case with its time still a duration, so that a suite's
+// time can be the sum of its cases'.
+type timedCase struct {
+	junit.Case
+	elapsed time.Duration
 }
 
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-	elapsed  time.Duration
+// timedSuite sums its cases' times as they are added.
+type timedSuite struct {
+	junit.Suite
+	elapsed time.Duration
 }
 
-type junitCase struct {
-	elapsed   time.Duration
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+func (s *timedSuite) add(c timedCase) {
+	c.Time = junit.Seconds(c.elapsed)
+	s.Add(c.Case)
+	s.elapsed += c.elapsed
+	s.Time = junit.Seconds(s.elapsed)
 }
 
 // WriteJUnit writes the matrix as JUnit XML that CI systems read: suite
@@ -50,11 +39,11 @@ type junitFailure struct {
 // baseline (failed when not valid: a false positive or no verdict), and,
 // when the sweep stopped or is incomplete, a failed case saying so.
 func WriteJUnit(w io.Writer, m *Matrix) error {
-	bugsSuite := junitSuite{Name: "bugs"}
+	bugsSuite := timedSuite{Suite: junit.Suite{Name: "bugs"}}
 	for _, row := range m.Bugs {
 		bugsSuite.add(bugCase(row, m))
 	}
-	controls := junitSuite{Name: "controls"}
+	controls := timedSuite{Suite: junit.Suite{Name: "controls"}}
 	for _, row := range m.Bugs {
 		for _, b := range row.Baselines {
 			controls.add(noBugCase(b, fmt.Sprintf("baseline of %s, seed %d", row.Bug, b.Seed)))
@@ -63,48 +52,28 @@ func WriteJUnit(w io.Writer, m *Matrix) error {
 	for _, r := range m.Controls.Runs {
 		controls.add(noBugCase(r, fmt.Sprintf("control seed %d (%s, nemesis %s)", r.Seed, r.Workload, r.Nemesis)))
 	}
-	out := junitSuites{Name: "faultline sweep", Suites: []junitSuite{bugsSuite, controls}}
+	suites := []timedSuite{bugsSuite, controls}
 	if m.Stopped != "" || m.EndedAt == nil {
-		done := junitSuite{Name: "sweep"}
+		done := timedSuite{Suite: junit.Suite{Name: "sweep"}}
 		why := m.Stopped
 		if why == "" {
 			why = fmt.Sprintf("still running: %d of %d campaigns done", m.Done, m.Planned)
 		}
-		done.add(junitCase{Name: "every planned campaign ran", Classname: "sweep",
-			Failure: &junitFailure{Message: why, Type: "incomplete", Text: why}})
-		out.Suites = append(out.Suites, done)
+		done.add(timedCase{Case: junit.Case{Name: "every planned campaign ran", Classname: "sweep",
+			Failure: &junit.Problem{Message: why, Type: "incomplete", Body: why}}})
+		suites = append(suites, done)
 	}
+	out := junit.Suites{Name: "faultline sweep"}
 	var total time.Duration
-	for _, s := range out.Suites {
-		out.Tests += s.Tests
-		out.Failures += s.Failures
+	for _, s := range suites {
+		out.Add(s.Suite)
 		total += s.elapsed
 	}
-	out.Time = seconds3(total)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	out.Time = junit.Seconds(total)
+	return junit.Write(w, out)
 }
 
-func (s *junitSuite) add(c junitCase) {
-	c.Time = seconds3(c.elapsed)
-	s.Cases = append(s.Cases, c)
-	s.Tests++
-	if c.Failure != nil {
-		s.Failures++
-	}
-	s.elapsed += c.elapsed
-	s.Time = seconds3(s.elapsed)
-}
-
-func bugCase(row BugRow, m *Matrix) junitCase {
+func bugCase(row BugRow, m *Matrix) timedCase {
 	var elapsed time.Duration
 	var lines []string
 	for _, r := range row.Runs {
@@ -115,7 +84,7 @@ func bugCase(row BugRow, m *Matrix) junitCase {
 	if row.Liveness {
 		kind = "liveness"
 	}
-	c := junitCase{Name: row.Bug, Classname: "sweep.bugs." + kind, elapsed: elapsed}
+	c := timedCase{Case: junit.Case{Name: row.Bug, Classname: "sweep.bugs." + kind}, elapsed: elapsed}
 	summary := fmt.Sprintf("%s bug %s detected in %d of %d runs", kind, row.Bug, row.Detected, row.Total)
 	c.SystemOut = summary + "\n" + strings.Join(lines, "\n")
 	missed := row.Total > 0 && row.Detected == 0 && !row.Liveness && m.Shard == ""
@@ -124,22 +93,20 @@ func bugCase(row BugRow, m *Matrix) junitCase {
 		if !missed {
 			msg = fmt.Sprintf("%s bug %s: %d of %d planned runs ran", kind, row.Bug, row.Total, row.Planned)
 		}
-		c.Failure = &junitFailure{Message: msg, Type: "missed", Text: c.SystemOut}
+		c.Failure = &junit.Problem{Message: msg, Type: "missed", Body: c.SystemOut}
 	}
 	return c
 }
 
-func noBugCase(r RunResult, name string) junitCase {
-	c := junitCase{Name: name, Classname: "sweep.controls", elapsed: r.Elapsed,
-		SystemOut: fmt.Sprintf("%s (%s)", r.Why, orText(r.Report(), "no run directory"))}
+func noBugCase(r RunResult, name string) timedCase {
+	c := timedCase{Case: junit.Case{Name: name, Classname: "sweep.controls",
+		SystemOut: fmt.Sprintf("%s (%s)", r.Why, orText(r.Report(), "no run directory"))}, elapsed: r.Elapsed}
 	if !r.Valid {
 		typ := "false-positive"
 		if r.Verdict != VerdictInvalid {
 			typ = "no-verdict"
 		}
-		c.Failure = &junitFailure{Message: r.Why, Type: typ, Text: c.SystemOut}
+		c.Failure = &junit.Problem{Message: r.Why, Type: typ, Body: c.SystemOut}
 	}
 	return c
 }
-
-func seconds3(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

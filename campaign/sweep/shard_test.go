@@ -11,9 +11,9 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/faultline/faultline/sut/bugs"
-
+	"github.com/faultline/faultline/report/junit"
 	"github.com/faultline/faultline/store"
+	"github.com/faultline/faultline/sut/bugs"
 )
 
 func TestParseShard(t *testing.T) {
@@ -288,11 +288,11 @@ func TestJUnitHasACasePerBugAndControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc junitSuites
+	var doc junit.Suites
 	if err := xml.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	cases := map[string]junitCase{}
+	cases := map[string]junit.Case{}
 	for _, suite := range doc.Suites {
 		for _, c := range suite.Cases {
 			cases[suite.Name+"/"+c.Name] = c
