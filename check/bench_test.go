@@ -7,17 +7,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/anishathalye/porcupine"
 
 	"github.com/faultline/faultline/check/gen"
+	"github.com/faultline/faultline/internal/benchmeasure"
 )
 
 // The side-by-side benchmarks: `checker check` against plain Porcupine on
@@ -239,45 +236,4 @@ var plainRegister = porcupine.Model{
 }
 
 // measure reports CPU seconds and the peak heap of the benchmark.
-func measure(b *testing.B) func() {
-	runtime.GC()
-	debug.FreeOSMemory()
-	stop := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		var top uint64
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			top = max(top, sample[0].Value.Uint64())
-			select {
-			case <-stop:
-				peak <- top
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	before := cpuSeconds()
-	b.ResetTimer()
-	return func() {
-		b.StopTimer()
-		close(stop)
-		b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
-		b.ReportMetric(float64(<-peak)/1e6, "peak-heap-MB")
-		var ru syscall.Rusage
-		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-			b.ReportMetric(float64(ru.Maxrss)/1e3, "peak-rss-MB") // of the whole process so far
-		}
-	}
-}
-
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
+func measure(b *testing.B) func() { return benchmeasure.Start(b) }

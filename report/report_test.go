@@ -7,14 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/faultline/faultline/internal/benchmeasure"
 	"github.com/faultline/faultline/report/junit"
 )
 
@@ -223,19 +219,13 @@ func writeSyntheticRun(t testing.TB, dir string, n int) int {
 func BenchmarkWriteRunMillion(b *testing.B) {
 	dir := b.TempDir()
 	writeSyntheticRun(b, dir, 1000000)
-	runtime.GC()
-	debug.FreeOSMemory()
-	peak := samplePeakHeap()
-	before := cpuSeconds()
-	b.ResetTimer()
+	stop := benchmeasure.Start(b)
 	for i := 0; i < b.N; i++ {
 		if err := WriteRun(dir); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.StopTimer()
-	b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
-	b.ReportMetric(float64(peak())/1e6, "peak-heap-MB")
+	stop()
 	if fi, err := os.Stat(filepath.Join(dir, "report.html")); err == nil {
 		b.ReportMetric(float64(fi.Size())/(1<<20), "MiB/page")
 	}
@@ -254,45 +244,11 @@ func BenchmarkWriteRunDir(b *testing.B) {
 	if dir == "" {
 		b.Skip("FAULTLINE_RUN names no run directory")
 	}
-	peak := samplePeakHeap()
-	before := cpuSeconds()
-	for b.Loop() {
+	stop := benchmeasure.Start(b)
+	for i := 0; i < b.N; i++ {
 		if err := WriteRun(dir); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuSeconds()-before)/float64(b.N), "cpu-s/op")
-	b.ReportMetric(float64(peak())/1e6, "peak-heap-MB")
-}
-
-// samplePeakHeap samples the heap's objects every 2 ms until the returned
-// function is called, which gives the largest sample.
-func samplePeakHeap() func() uint64 {
-	stop := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		var top uint64
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			top = max(top, sample[0].Value.Uint64())
-			select {
-			case <-stop:
-				peak <- top
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() uint64 { close(stop); return <-peak }
-}
-
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	stop()
 }
