@@ -114,9 +114,10 @@ const (
 type Needs struct {
 	System  []system.Capability
 	Runtime []RuntimeOp
-	// OptIn kinds are played only when named: "all" leaves them out (power
-	// needs its disks set up before the cluster starts; link needs the
-	// process runtime's proxy).
+	// OptIn kinds are played only when named: "all" leaves them out,
+	// because both change how the cluster starts (power mounts powerfs
+	// under each node's data; link routes peer traffic through a
+	// forwarder), which a campaign must ask for before its nodes exist.
 	OptIn bool
 }
 
