@@ -2,7 +2,6 @@ package report
 
 import (
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,23 +21,7 @@ const (
 func copyStore(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("testdata", "store")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("testdata", "store"))); err != nil {
 		t.Fatalf("copying fixtures: %v", err)
 	}
 	return dst

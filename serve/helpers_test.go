@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,22 +22,7 @@ const (
 func copyStore(t testing.TB) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(fixtureStore, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(fixtureStore, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(fixtureStore)); err != nil {
 		t.Fatalf("copying fixtures: %v", err)
 	}
 	return dst
