@@ -58,7 +58,10 @@ func TestLinkFaultsTakeEffectOnRaftdAndAreHealed(t *testing.T) {
 	}
 
 	nodes := currentView(ctx, tc.env).nodes
-	const delay = 300 * time.Millisecond
+	// A round trip of two delays must stay well inside the leader's
+	// check-quorum window (the 500 ms minimum election timeout), or the
+	// leader steps down and no write commits at all.
+	const delay = 150 * time.Millisecond
 	delayed := fault{Kind: Link, Mode: LinkDelay, Targets: nodes,
 		Params: &linkPlan{Faults: everyLink(nodes, runtime.LinkFault{DelayMs: delay.Milliseconds()})}}
 	if _, err := n.start(ctx, delayed); err != nil {
@@ -96,17 +99,19 @@ func TestLinkFaultsTakeEffectOnRaftdAndAreHealed(t *testing.T) {
 
 // timedWrite writes key and returns how long the acknowledged attempt
 // took. On a loaded machine a delayed heartbeat can cost the leader its
-// lease; the write then fails as indefinite and is tried again (at most
-// three times), since only the time of a committed write tells anything.
+// lease; the write then fails and is tried again once a leader can have
+// been elected (at most five times), since only the time of a committed
+// write tells anything.
 func timedWrite(t *testing.T, ctx context.Context, c *client.Client, key string) time.Duration {
 	t.Helper()
 	var err error
-	for range 3 {
+	for range 5 {
 		began := time.Now()
 		if _, err = c.Put(ctx, key, 1); err == nil {
 			return time.Since(began)
 		}
 		t.Logf("write %s: %v (trying again)", key, err)
+		time.Sleep(time.Second)
 	}
 	t.Fatalf("write %s: %v", key, err)
 	return 0

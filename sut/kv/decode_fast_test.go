@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/faultline/faultline/internal/mutate"
 )
 
 // The scanner and encoding/json agree on every input: the same command, or
@@ -50,24 +52,7 @@ func TestDecodeCommandFastAgreesWithJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const alphabet = `{}[]":,\-+.eE0123456789 ntrufalsx` + "\x00\xff"
 	for range 20000 {
-		b := append([]byte(nil), inputs[rng.IntN(len(inputs))]...)
-		for range 1 + rng.IntN(3) {
-			i := rng.IntN(len(b) + 1)
-			c := alphabet[rng.IntN(len(alphabet))]
-			switch rng.IntN(3) {
-			case 0:
-				if i < len(b) {
-					b[i] = c
-				}
-			case 1:
-				b = append(b[:i], append([]byte{c}, b[i:]...)...)
-			default:
-				if i < len(b) {
-					b = append(b[:i], b[i+1:]...)
-				}
-			}
-		}
-		agree(t, b)
+		agree(t, mutate.Bytes(rng, inputs[rng.IntN(len(inputs))], alphabet))
 	}
 }
 

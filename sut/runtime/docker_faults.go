@@ -227,20 +227,8 @@ func (c *dockerCluster) pushLinksAll(ctx context.Context) error {
 		return nil
 	}
 	c.linksPushed = len(c.links) > 0
-	nodes := make([]*dockerNode, 0, len(c.nodes))
-	for _, n := range c.nodes {
-		nodes = append(nodes, n)
-	}
 	c.mu.Unlock()
-	errs := make(chan error, len(nodes))
-	for _, n := range nodes {
-		go func() { errs <- c.pushLinks(ctx, n) }()
-	}
-	var all error
-	for range nodes {
-		all = errors.Join(all, <-errs)
-	}
-	return all
+	return c.eachNode(ctx, c.pushLinks)
 }
 
 // pushLinks gives node n's forwarder its links. A node that is paused or

@@ -38,6 +38,12 @@ func (c *dockerCluster) Heal(ctx context.Context) error {
 
 // applyAll brings every node's rules up to the current grudge, in parallel.
 func (c *dockerCluster) applyAll(ctx context.Context) error {
+	return c.eachNode(ctx, c.applyRules)
+}
+
+// eachNode runs f on every node of the cluster at once, since each call
+// is a docker exec of its own, and joins their errors.
+func (c *dockerCluster) eachNode(ctx context.Context, f func(context.Context, *dockerNode) error) error {
 	c.mu.Lock()
 	nodes := make([]*dockerNode, 0, len(c.nodes))
 	for _, n := range c.nodes {
@@ -46,7 +52,7 @@ func (c *dockerCluster) applyAll(ctx context.Context) error {
 	c.mu.Unlock()
 	errs := make(chan error, len(nodes))
 	for _, n := range nodes {
-		go func() { errs <- c.applyRules(ctx, n) }()
+		go func() { errs <- f(ctx, n) }()
 	}
 	var all error
 	for range nodes {

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/faultline/faultline/internal/mutate"
 )
 
 // plainValueBody reads only bodies the full path (bodyFieldsOf, knownFields,
@@ -48,24 +50,7 @@ func TestPlainValueBodyAgreesWithFullParse(t *testing.T) {
 		check([]byte(in))
 	}
 	for range 20000 {
-		b := []byte(inputs[rng.IntN(len(inputs))])
-		for range 1 + rng.IntN(3) {
-			i := rng.IntN(len(b) + 1)
-			c := alphabet[rng.IntN(len(alphabet))]
-			switch rng.IntN(3) {
-			case 0:
-				if i < len(b) {
-					b[i] = c
-				}
-			case 1:
-				b = append(b[:i], append([]byte{c}, b[i:]...)...)
-			default:
-				if i < len(b) {
-					b = append(b[:i], b[i+1:]...)
-				}
-			}
-		}
-		check(b)
+		check(mutate.Bytes(rng, []byte(inputs[rng.IntN(len(inputs))]), alphabet))
 	}
 }
 
