@@ -7,15 +7,44 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/campaign/sweep"
+	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
 	"github.com/faultline/faultline/sut/system"
 )
+
+// nemesisUsage names the fault kinds from the nemesis' registry, so a new
+// kind shows up in the help without an edit here.
+var nemesisUsage = fmt.Sprintf("faults: `all` (%s), none, or a comma list of kinds (%s), each optionally kind:mode (e.g. partition:isolate-leader); parts joined by + start and end together",
+	optInNote(), kindList(nemesis.EveryKind))
+
+func kindList(kinds []nemesis.Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ",")
+}
+
+// optInNote says which kinds "all" leaves out.
+func optInNote() string {
+	var out []nemesis.Kind
+	for _, k := range nemesis.EveryKind {
+		if !slices.Contains(nemesis.AllKinds, k) {
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return "every kind the system supports"
+	}
+	return "every kind the system supports but " + kindList(out) + ", played only when named"
+}
 
 // runFlags binds every `checker run` flag to o. replay receives --replay,
 // extras the flags that are not campaign options.
@@ -28,13 +57,13 @@ func runFlags(o *campaign.Options, replay *string, extras *runExtras) *flag.Flag
 	fs.StringVar(&o.SystemCapabilities, "system-capabilities", o.SystemCapabilities, "optional endpoints --system http implements: a comma `list` of status, membership, member-replace, clock-skew, slow-down, stale-read (docs/sut-protocol.md)")
 	fs.StringVar(&o.SystemArgs, "system-args", o.SystemArgs, "node command line of --system http, with placeholders {id} {listen} {peers} {data} {join} {cluster}")
 	fs.StringVar(&o.Runtime, "runtime", o.Runtime, "where nodes run: `auto` (docker when an engine answers, else process), docker or process")
-	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of raftd nodes (initial voters)")
+	fs.IntVar(&o.Nodes, "nodes", o.Nodes, "number of nodes of the system under test (initial voters)")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "how long the workload and the nemesis run")
 	fs.StringVar(&o.Workload, "workload", o.Workload, "`register` (read/write/cas), set (add/read) or append (append/read)")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "number of closed-loop client workers")
 	fs.Float64Var(&o.Rate, "rate", o.Rate, "total operations per second over all clients, 0 = unlimited")
 	fs.IntVar(&o.Keys, "keys", o.Keys, "number of keys the workload spreads over")
-	fs.StringVar(&o.Nemesis, "nemesis", o.Nemesis, "faults: `all`, none, or a comma list of kinds (partition,clock,membership,kill,pause,slow), each optionally kind:mode (e.g. partition:isolate-leader); parts joined by + start and end together")
+	fs.StringVar(&o.Nemesis, "nemesis", o.Nemesis, nemesisUsage)
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "how long each fault is held, and the quiet time between faults")
 	fs.IntVar(&o.ConcurrentFaults, "concurrent-faults", o.ConcurrentFaults, "how many faults may be active at once, each on its own seeded schedule (1 = one at a time)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the workload and the fault schedule; 0 = from the clock (printed and recorded)")
