@@ -241,7 +241,10 @@ func (c *corruption) damage(dir, mode string) error {
 	if mode == CorruptTruncate {
 		c.Offset, c.Length = rng.Int64N(f.size), 0
 		c.Length = f.size - c.Offset
-		return os.Truncate(path, c.Offset)
+		if err := os.Truncate(path, c.Offset); err != nil {
+			return err
+		}
+		return syncPath(path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -264,7 +267,7 @@ func (c *corruption) damage(dir, mode string) error {
 			}
 		}
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeDurable(path, b)
 }
 
 type dataFile struct {
@@ -307,9 +310,11 @@ func backupDataDir(dir string) (string, error) {
 	return backup, nil
 }
 
-// copyTree copies the directories and regular files under src into dst.
+// copyTree copies the directories and regular files under src into dst,
+// durably: every file and directory is fsynced.
 func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	var dirs []string
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -320,16 +325,60 @@ func copyTree(src, dst string) error {
 		target := filepath.Join(dst, rel)
 		switch {
 		case d.IsDir():
+			dirs = append(dirs, target)
 			return os.MkdirAll(target, 0o755)
 		case d.Type().IsRegular():
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(target, b, 0o644)
+			return writeDurable(target, b)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs {
+		if err := syncPath(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDurable makes path hold b and fsyncs it. What the corrupt kind
+// writes into a node's data directory (the damage, or the restored copy)
+// must be on disk: under powerfs an unsynced write is lost at the next
+// power failure, which would undo a damage silently or, worse, leave a
+// restored node with empty files the node itself had synced long ago.
+func writeDurable(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncPath fsyncs a file or a directory (a directory's entries).
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // startupReason is why a node would not start: the last line of the
