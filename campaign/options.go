@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
@@ -54,11 +55,14 @@ type Options struct {
 	Store    string   `json:"store"`
 	Name     string   `json:"name"` // "" = <workload>-<nemesis>
 
-	CheckTimeout    time.Duration `json:"check_timeout"`
-	RecoveryTimeout time.Duration `json:"recovery_timeout"` // bound on the wait for recovery after healing
-	RequestTimeout  time.Duration `json:"request_timeout"`  // per client request
-	MaxClockDrift   float64       `json:"max_clock_drift"`  // raftd --max-clock-drift and the nemesis' rate bound
-	SnapshotEvery   int           `json:"snapshot_every"`   // raftd --snapshot-every, 0 = raftd's default
+	CheckTimeout time.Duration `json:"check_timeout"`
+	// CheckMemory bounds the check's searches (0 = half the machine's
+	// memory); a key over it is unknown, never a pass.
+	CheckMemory     check.ByteSize `json:"check_memory,omitempty"`
+	RecoveryTimeout time.Duration  `json:"recovery_timeout"` // bound on the wait for recovery after healing
+	RequestTimeout  time.Duration  `json:"request_timeout"`  // per client request
+	MaxClockDrift   float64        `json:"max_clock_drift"`  // raftd --max-clock-drift and the nemesis' rate bound
+	SnapshotEvery   int            `json:"snapshot_every"`   // raftd --snapshot-every, 0 = raftd's default
 
 	// Log receives the campaign's log lines (nil = slog.Default()). They are
 	// also written to campaign.log in the run directory.
@@ -241,6 +245,9 @@ func (o Options) Validate() error {
 	if o.CheckTimeout <= 0 {
 		return fieldErr("check_timeout", "must be positive, got %s", o.CheckTimeout)
 	}
+	if o.CheckMemory < 0 {
+		return fieldErr("check_memory", "must not be negative, got %d bytes", int64(o.CheckMemory))
+	}
 	if o.RecoveryTimeout <= 0 {
 		return fieldErr("recovery_timeout", "must be positive, got %s", o.RecoveryTimeout)
 	}
@@ -369,6 +376,10 @@ func (o Options) ReproduceArgs() []string {
 		"--request-timeout", o.RequestTimeout.String(),
 		"--max-clock-drift", strconv.FormatFloat(o.MaxClockDrift, 'g', -1, 64),
 	)
+	if o.CheckMemory != 0 {
+		// Exact bytes: the readable form rounds to four digits.
+		args = append(args, "--check-memory", strconv.FormatInt(int64(o.CheckMemory), 10))
+	}
 	if o.SnapshotEvery != 0 {
 		args = append(args, "--snapshot-every", strconv.Itoa(o.SnapshotEvery))
 	}

@@ -47,6 +47,7 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{"--name", func(o *Options) { o.Name = "../escape" }},
 		{"--name", func(o *Options) { o.Name = "latest" }},
 		{"--check-timeout", func(o *Options) { o.CheckTimeout = -time.Second }},
+		{"--check-memory", func(o *Options) { o.CheckMemory = -1 }},
 		{"--recovery-timeout", func(o *Options) { o.RecoveryTimeout = 0 }},
 		{"--request-timeout", func(o *Options) { o.RequestTimeout = 0 }},
 		{"--max-clock-drift", func(o *Options) { o.MaxClockDrift = 1 }},
@@ -116,6 +117,7 @@ func TestLoadOptionsRoundTrip(t *testing.T) {
 	o := DefaultOptions()
 	o.Seed, o.Nodes, o.Duration, o.Nemesis, o.Bugs = 7, 3, 12*time.Second, "partition,kill", []string{"ack-before-commit"}
 	o.Rate, o.MaxClockDrift, o.SnapshotEvery, o.Read = 250.5, 0.05, 100, "local"
+	o.CheckMemory = 3_000_000_001
 	if err := store.WriteManifest(dir, store.Manifest{Name: "x", Seed: o.Seed, Options: o.manifestJSON()}); err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func (c *campaign) checkHistory(out *Outcome) {
 		c.log.Error("closing history.jsonl", "err", err)
 	}
 	// Whatever was read is still checked: nothing recorded is lost.
-	res, _, err := CheckRun(c.runDir, check.Options{Workload: c.opt.Workload, Timeout: c.opt.CheckTimeout}, true)
+	res, _, err := CheckRun(c.runDir, check.Options{Workload: c.opt.Workload, Timeout: c.opt.CheckTimeout, MemoryBudget: int64(c.opt.CheckMemory)}, true)
 	if err != nil {
 		out.CheckErr = err
 		c.log.Error("checking the history", "err", err)

@@ -47,7 +47,7 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 	for _, flag := range []string{"--runtime", "--nodes", "--duration", "--workload", "--concurrency", "--rate", "--keys",
 		"--nemesis", "--interval", "--seed", "--read", "--read-mode", "--bug", "--store", "--name", "--check-timeout", "--replay",
-		"--max-clock-drift", "--snapshot-every"} {
+		"--max-clock-drift", "--snapshot-every", "--check-memory"} {
 		if !strings.Contains(out, "  "+flag+" ") && !strings.Contains(out, "  "+flag+"\n") {
 			t.Errorf("run usage lacks %s", flag)
 		}
@@ -93,6 +93,7 @@ func TestReproduceArgsParseBackToTheSameOptions(t *testing.T) {
 	o.Seed, o.Nodes, o.Duration, o.Workload, o.Nemesis = 99, 3, 20*time.Second, "append", "partition,kill"
 	o.Read, o.ReadMode, o.Bugs, o.Rate, o.Store, o.Name = "local", "lease", []string{"no-dedup", "ack-before-commit"}, 12.5, "/tmp/x y", "nightly"
 	o.SnapshotEvery, o.MaxClockDrift, o.RequestTimeout = 50, 0.05, 700*time.Millisecond
+	o.CheckMemory = 1_500_000_007 // not a round size: the reproduce line must keep every byte
 	args := o.ReproduceArgs()
 	if args[0] != "run" {
 		t.Fatalf("args start with %q", args[0])

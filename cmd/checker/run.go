@@ -13,6 +13,7 @@ import (
 
 	"github.com/faultline/faultline/campaign"
 	"github.com/faultline/faultline/campaign/sweep"
+	"github.com/faultline/faultline/check"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/store"
 	"github.com/faultline/faultline/sut/bugs"
@@ -73,6 +74,7 @@ func runFlags(o *campaign.Options, replay *string, extras *runExtras) *flag.Flag
 	fs.StringVar(&o.Store, "store", o.Store, "store `directory` for run directories")
 	fs.StringVar(&o.Name, "name", o.Name, "campaign name in the store (default <workload>-<nemesis>)")
 	fs.DurationVar(&o.CheckTimeout, "check-timeout", o.CheckTimeout, "time limit of the linearizability check; beyond it the verdict is unknown")
+	fs.Var(&o.CheckMemory, "check-memory", "memory `budget` of the check's search (512MiB, 2GiB, ...); a key that would exceed it is unknown (default half the machine's memory, "+check.FormatBytes(check.DefaultMemoryBudget())+" here)")
 	fs.DurationVar(&o.RecoveryTimeout, "recovery-timeout", o.RecoveryTimeout, "bound on the wait for a leader and for recovery after healing")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "per-request client timeout (a timeout is recorded as info)")
 	fs.Float64Var(&o.MaxClockDrift, "max-clock-drift", o.MaxClockDrift, "raftd --max-clock-drift, also bounds the nemesis' clock-rate skew")
