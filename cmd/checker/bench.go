@@ -23,9 +23,11 @@ func benchUsage(w io.Writer) {
 	fmt.Fprintln(w, "Benchmarks systems under test side by side on this machine: for each system in --system,")
 	fmt.Fprintln(w, "a cluster of --nodes local processes (process runtime, fsync on); then one load generator")
 	fmt.Fprintln(w, "with each --clients count of closed-loop clients: writes, then linearizable reads, for")
-	fmt.Fprintln(w, "--duration each, in --rounds stretches alternating between the systems. Clients send to the leader. It prints ops/s, p50, p99 and the node")
-	fmt.Fprintln(w, "processes' CPU time per operation, with the ratio of the first system's ops/s to the")
-	fmt.Fprintln(w, "second's. etcd is built from its Go module on first use (minutes), then cached.")
+	fmt.Fprintln(w, "--duration each, in --rounds stretches alternating between the systems. Clients send")
+	fmt.Fprintln(w, "to the leader. It prints ops/s, p50, p99 and the node processes' CPU time per")
+	fmt.Fprintln(w, "operation, with the ratio of the first system's ops/s to the second's. etcd is built")
+	fmt.Fprintln(w, "from its Go module on first use (minutes), then cached. Run it from this repository's")
+	fmt.Fprintln(w, "root: raftd is built from its source.")
 	fmt.Fprintln(w)
 	var o benchOptions
 	printDefaults(w, benchFlags(&o))
@@ -107,10 +109,7 @@ func (o benchOptions) parse() ([]system.System, bench.Config, error) {
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o benchOptions
-	rest, err := parseFlags(benchFlags(&o), args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q", rest[0])
-	}
+	err := parseFlagsOnly(benchFlags(&o), args)
 	var (
 		systems []system.System
 		cfg     bench.Config

@@ -32,6 +32,16 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // flagError prints a parse error (or the usage for -h) and returns the exit
 // code: 0 for -h, 3 for a bad flag.
+// parseFlagsOnly is parseFlags for a command that takes no positional
+// argument: one is an error naming it.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	rest, err := parseFlags(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q (flags only)", rest[0])
+	}
+	return err
+}
+
 func flagError(err error, cmd string, printUsage func(io.Writer), stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(stdout)

@@ -41,10 +41,7 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w)
 		printDefaults(w, fs)
 	}
-	rest, err := parseFlags(fs, args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q", rest[0])
-	}
+	err := parseFlagsOnly(fs, args)
 	if err != nil {
 		return flagError(err, "gc", printUsage, stdout, stderr)
 	}

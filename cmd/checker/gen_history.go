@@ -102,10 +102,7 @@ func (o genHistoryOptions) config() (gen.Config, error) {
 
 func cmdGenHistory(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	var o genHistoryOptions
-	rest, err := parseFlags(genHistoryFlags(&o), args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q", rest[0])
-	}
+	err := parseFlagsOnly(genHistoryFlags(&o), args)
 	var cfg gen.Config
 	if err == nil {
 		cfg, err = o.config()

@@ -86,11 +86,11 @@ func runFlags(o *campaign.Options, replay *string, extras *runExtras) *flag.Flag
 func runUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: checker run [flags]")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Starts a raftd cluster, runs the workload while the nemesis injects faults, heals")
-	fmt.Fprintln(w, "everything, performs final reads, checks the history and writes a run directory")
-	fmt.Fprintln(w, "(store/<name>/<timestamp>/ with report.html). Exit: 0 valid, 1 invalid, 2 unknown,")
-	fmt.Fprintln(w, "3 the campaign could not run. Ctrl-C stops early: faults are healed and the")
-	fmt.Fprintln(w, "history recorded so far is checked.")
+	fmt.Fprintln(w, "Starts a cluster of the system under test (--system), runs the workload while the")
+	fmt.Fprintln(w, "nemesis injects faults, heals everything, performs final reads, checks the history")
+	fmt.Fprintln(w, "and writes a run directory (store/<name>/<timestamp>/ with report.html). Exit: 0 valid,")
+	fmt.Fprintln(w, "1 invalid, 2 unknown, 3 the campaign could not run. Ctrl-C stops early: faults are")
+	fmt.Fprintln(w, "healed and the history recorded so far is checked.")
 	fmt.Fprintln(w)
 	o := campaign.DefaultOptions()
 	replay := ""
@@ -103,15 +103,12 @@ func runUsage(w io.Writer) {
 func parseRunOptions(args []string, extras *runExtras) (campaign.Options, error) {
 	o := campaign.DefaultOptions()
 	replay := ""
-	rest, err := parseFlags(runFlags(&o, &replay, extras), args)
+	err := parseFlagsOnly(runFlags(&o, &replay, extras), args)
 	if err == nil {
 		err = extras.validate()
 	}
 	if err != nil {
 		return o, err
-	}
-	if len(rest) > 0 {
-		return o, fmt.Errorf("unexpected argument %q (flags only)", rest[0])
 	}
 	if replay != "" {
 		loaded, err := campaign.LoadOptions(replay)
@@ -178,10 +175,7 @@ func cmdBugs(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w)
 		printDefaults(w, fs)
 	}
-	rest, err := parseFlags(fs, args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q", rest[0])
-	}
+	err := parseFlagsOnly(fs, args)
 	if err != nil {
 		return flagError(err, "bugs", printUsage, stdout, stderr)
 	}

@@ -46,10 +46,7 @@ func serveFlags(o *serveOptions) *flag.FlagSet {
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o serveOptions
-	rest, err := parseFlags(serveFlags(&o), args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q", rest[0])
-	}
+	err := parseFlagsOnly(serveFlags(&o), args)
 	if err != nil {
 		return flagError(err, "serve", serveUsage, stdout, stderr)
 	}

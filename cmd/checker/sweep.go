@@ -60,10 +60,7 @@ func sweepUsage(w io.Writer) {
 
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := sweep.DefaultOptions()
-	rest, err := parseFlags(sweepFlags(&o), args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q (flags only)", rest[0])
-	}
+	err := parseFlagsOnly(sweepFlags(&o), args)
 	if err == nil {
 		err = o.Validate()
 	}

@@ -66,10 +66,7 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(w)
 		printDefaults(w, fs)
 	}
-	rest, err := parseFlags(fs, args)
-	if err == nil && len(rest) > 0 {
-		err = fmt.Errorf("unexpected argument %q", rest[0])
-	}
+	err := parseFlagsOnly(fs, args)
 	if err != nil {
 		return flagError(err, "version", printUsage, stdout, stderr)
 	}
