@@ -48,16 +48,11 @@ const containerDataDir = "/data"
 // archive API only adds and overwrites: a file fn deletes stays in the
 // container (fn's truncations and rewrites do land).
 func (c *dockerCluster) WithDataDir(ctx context.Context, id string, fn func(dir string) error) error {
-	n, err := c.node(id)
+	n, running, _, err := c.lockedNode(ctx, id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
-	running, _, err := c.containerState(ctx, n)
-	if err != nil {
-		return err
-	}
 	if running {
 		return fmt.Errorf("node %s is running: stop it before touching its data directory", id)
 	}

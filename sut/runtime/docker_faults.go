@@ -98,19 +98,14 @@ func (c *dockerCluster) askInit(ctx context.Context, n *dockerNode, args ...stri
 // powerfs had not made durable; the container then ends (and its mount
 // with it). Restart starts it on /durable.
 func (c *dockerCluster) PowerFail(ctx context.Context, id string, loss powerfs.Loss, seed uint64) ([]powerfs.FileLoss, error) {
-	n, err := c.node(id)
-	if err != nil {
-		return nil, err
-	}
 	if !c.spec.PowerLoss {
 		return nil, fmt.Errorf("power-fail node %s: %w", id, ErrNoPowerLoss)
 	}
-	n.ops.Lock()
-	defer n.ops.Unlock()
-	running, paused, err := c.containerState(ctx, n)
+	n, running, paused, err := c.lockedNode(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	defer n.ops.Unlock()
 	if !running {
 		// Already down: whatever ended it synced or dropped the cache.
 		c.markDown(n)

@@ -69,6 +69,22 @@ func (n *dockerNode) netIP() netip.Addr {
 }
 
 // containerState is the engine's view of a node.
+// lockedNode looks up id, takes its operation lock (so that no other
+// kill, stop, restart, pause, power failure or data-directory access runs on
+// the node meanwhile) and reads its container's state. On success the
+// caller holds n.ops and must unlock it.
+func (c *dockerCluster) lockedNode(ctx context.Context, id string) (n *dockerNode, running, paused bool, err error) {
+	if n, err = c.node(id); err != nil {
+		return nil, false, false, err
+	}
+	n.ops.Lock()
+	if running, paused, err = c.containerState(ctx, n); err != nil {
+		n.ops.Unlock()
+		return nil, false, false, err
+	}
+	return n, running, paused, nil
+}
+
 func (c *dockerCluster) containerState(ctx context.Context, n *dockerNode) (running, paused bool, err error) {
 	res, err := c.cli.ContainerInspect(ctx, n.name, client.ContainerInspectOptions{})
 	if err != nil {
@@ -109,16 +125,11 @@ func (c *dockerCluster) markDown(n *dockerNode) {
 }
 
 func (c *dockerCluster) Kill(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, running, paused, err := c.lockedNode(ctx, id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
-	running, paused, err := c.containerState(ctx, n)
-	if err != nil {
-		return err
-	}
 	if !running {
 		c.markDown(n)
 		return nil
@@ -155,16 +166,11 @@ func (c *dockerCluster) Kill(ctx context.Context, id string) error {
 }
 
 func (c *dockerCluster) Stop(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, running, paused, err := c.lockedNode(ctx, id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
-	running, paused, err := c.containerState(ctx, n)
-	if err != nil {
-		return err
-	}
 	if !running {
 		c.markDown(n)
 		return nil
@@ -191,16 +197,11 @@ func (c *dockerCluster) Stop(ctx context.Context, id string) error {
 // data), re-reads its published port and IP, waits until it serves and
 // restores its partition rules. A running node is left alone.
 func (c *dockerCluster) Restart(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, running, _, err := c.lockedNode(ctx, id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
-	running, _, err := c.containerState(ctx, n)
-	if err != nil {
-		return err
-	}
 	if running {
 		return nil
 	}
@@ -242,16 +243,11 @@ func (c *dockerCluster) Restart(ctx context.Context, id string) error {
 }
 
 func (c *dockerCluster) Pause(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, running, paused, err := c.lockedNode(ctx, id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
-	running, paused, err := c.containerState(ctx, n)
-	if err != nil {
-		return err
-	}
 	if !running {
 		return fmt.Errorf("pause node %s: it is not running", id)
 	}
