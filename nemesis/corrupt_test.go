@@ -75,31 +75,7 @@ func TestCorruptAgainstRaftd(t *testing.T) {
 // before the damage, and serves again; the backup is removed.
 func TestCorruptHealRestoresARefusedNode(t *testing.T) {
 	ctx, tc := startCluster(t, 3)
-	dd := tc.env.Cluster.(runtime.DataDirs)
-	v := currentView(ctx, tc.env)
-	victim := minus(v.nodes, []string{v.leader})[0]
-	n := New(tc.env, Options{Kinds: []Kind{Corrupt}, Interval: time.Second, MaxNodes: 3, MaxClockDrift: 0.2})
-	// Damage meta.json by hand through the kind's own steps: a node whose
-	// identity file is garbage must refuse to start.
-	n.markNode(setCorrupted, victim)
-	if err := tc.env.Cluster.Stop(ctx, victim); err != nil {
-		t.Fatal(err)
-	}
-	var backup string
-	err := dd.WithDataDir(ctx, victim, func(dir string) error {
-		var err error
-		if backup, err = backupDataDir(dir); err != nil {
-			return err
-		}
-		corruptBackups.put(n, victim, backup)
-		return os.WriteFile(filepath.Join(dir, "meta.json"), []byte("{garbage"), 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tc.env.Cluster.Restart(ctx, victim); err == nil {
-		t.Fatal("raftd started with a garbage meta.json")
-	}
+	n, backup := refusedFollower(t, ctx, tc)
 	if err := n.HealAll(context.Background()); err != nil {
 		t.Fatalf("HealAll: %v", err)
 	}
@@ -118,6 +94,21 @@ func TestCorruptHealRestoresARefusedNode(t *testing.T) {
 // (a control campaign mixing corrupt and power showed exactly that).
 func TestCorruptRestoreSurvivesPowerLoss(t *testing.T) {
 	ctx, tc := startPowerCluster(t, 3)
+	n, _ := refusedFollower(t, ctx, tc)
+	if err := n.HealAll(ctx); err != nil {
+		t.Fatalf("HealAll: %v", err)
+	}
+	requireHealthy(t, ctx, tc.env, 3)
+	crashAll(t, ctx, tc, powerAll(tc, 1))
+	requireHealthy(t, ctx, tc.env, 3)
+}
+
+// refusedFollower damages a follower's meta.json through the corrupt
+// kind's own steps (mark, stop, back up, damage) and checks that the node
+// then refuses to start. It returns the nemesis that owns the damage and
+// the backup its heal must put back.
+func refusedFollower(t *testing.T, ctx context.Context, tc testCluster) (*Nemesis, string) {
+	t.Helper()
 	dd := tc.env.Cluster.(runtime.DataDirs)
 	v := currentView(ctx, tc.env)
 	victim := minus(v.nodes, []string{v.leader})[0]
@@ -126,9 +117,10 @@ func TestCorruptRestoreSurvivesPowerLoss(t *testing.T) {
 	if err := tc.env.Cluster.Stop(ctx, victim); err != nil {
 		t.Fatal(err)
 	}
+	var backup string
 	err := dd.WithDataDir(ctx, victim, func(dir string) error {
-		backup, err := backupDataDir(dir)
-		if err != nil {
+		var err error
+		if backup, err = backupDataDir(dir); err != nil {
 			return err
 		}
 		corruptBackups.put(n, victim, backup)
@@ -140,10 +132,5 @@ func TestCorruptRestoreSurvivesPowerLoss(t *testing.T) {
 	if err := tc.env.Cluster.Restart(ctx, victim); err == nil {
 		t.Fatal("raftd started with a garbage meta.json")
 	}
-	if err := n.HealAll(ctx); err != nil {
-		t.Fatalf("HealAll: %v", err)
-	}
-	requireHealthy(t, ctx, tc.env, 3)
-	crashAll(t, ctx, tc, powerAll(tc, 1))
-	requireHealthy(t, ctx, tc.env, 3)
+	return n, backup
 }
