@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,18 +16,7 @@ import (
 func serverWith(t *testing.T, opt ServerOptions) *testServer {
 	t.Helper()
 	opt.Store = copyStore(t)
-	s, err := NewServer(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	return &testServer{Server: hs, srv: s, store: opt.Store}
+	return serveOn(t, opt)
 }
 
 func TestReadOnlyHidesLaunching(t *testing.T) {

@@ -50,6 +50,13 @@ func newTestServerOn(t *testing.T, store string, l *fixtureLauncher) *testServer
 	if l != nil {
 		opt.Launch, opt.run = true, l.run
 	}
+	return serveOn(t, opt)
+}
+
+// serveOn serves opt.Store with opt on an httptest server that the test's
+// cleanup closes, shutting the queue down.
+func serveOn(t *testing.T, opt ServerOptions) *testServer {
+	t.Helper()
 	s, err := NewServer(opt)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +68,7 @@ func newTestServerOn(t *testing.T, store string, l *fixtureLauncher) *testServer
 		defer cancel()
 		_ = s.Shutdown(ctx)
 	})
-	return &testServer{Server: hs, srv: s, store: store}
+	return &testServer{Server: hs, srv: s, store: opt.Store}
 }
 
 type response struct {
