@@ -25,11 +25,10 @@ type DataDirs interface {
 }
 
 func (c *processCluster) WithDataDir(ctx context.Context, id string, fn func(dir string) error) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	if n.running() {
 		return fmt.Errorf("node %s is running: stop it before touching its data directory", id)

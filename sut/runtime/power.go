@@ -58,11 +58,10 @@ func (n *processNode) unmountPowerDisk() error {
 }
 
 func (c *processCluster) PowerFail(ctx context.Context, id string, loss powerfs.Loss, seed uint64) ([]powerfs.FileLoss, error) {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return nil, err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	if n.disk == nil {
 		return nil, fmt.Errorf("power-fail node %s: %w", id, ErrNoPowerLoss)

@@ -206,6 +206,18 @@ func (c *processCluster) spawnAndWait(ctx context.Context, n *processNode) error
 }
 
 // node returns a live node.
+// lockedNode looks up id and takes its operation lock, so that no other
+// kill, stop, restart, pause, power failure or data-directory access runs
+// on the node meanwhile. On success the caller must unlock n.ops.
+func (c *processCluster) lockedNode(id string) (*processNode, error) {
+	n, err := c.node(id)
+	if err != nil {
+		return nil, err
+	}
+	n.ops.Lock()
+	return n, nil
+}
+
 func (c *processCluster) node(id string) (*processNode, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

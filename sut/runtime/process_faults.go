@@ -9,11 +9,10 @@ import (
 )
 
 func (c *processCluster) Kill(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	c.log.Info("kill", "node", id)
 	return n.kill(ctx)
@@ -22,11 +21,10 @@ func (c *processCluster) Kill(ctx context.Context, id string) error {
 // Restart starts a node that is down from its data and waits until it
 // serves; a node that is already running is left alone.
 func (c *processCluster) Restart(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	if n.running() {
 		return nil
@@ -36,22 +34,20 @@ func (c *processCluster) Restart(ctx context.Context, id string) error {
 }
 
 func (c *processCluster) Stop(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	c.log.Info("stop", "node", id)
 	return n.stop(ctx)
 }
 
 func (c *processCluster) Pause(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	if !n.running() {
 		return fmt.Errorf("pause node %s: it is not running", id)
@@ -71,11 +67,10 @@ func (c *processCluster) Pause(ctx context.Context, id string) error {
 }
 
 func (c *processCluster) Resume(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	return c.resume(n)
 }

@@ -73,11 +73,10 @@ func (c *processCluster) Unreserve(ctx context.Context, id string) error {
 }
 
 func (c *processCluster) RemoveNode(ctx context.Context, id string) error {
-	n, err := c.node(id)
+	n, err := c.lockedNode(id)
 	if err != nil {
 		return err
 	}
-	n.ops.Lock()
 	defer n.ops.Unlock()
 	if err := n.kill(ctx); err != nil {
 		return err
